@@ -1,0 +1,257 @@
+"""The pygen test matrix: every installable combination of the four packages.
+
+pygen ships four distributions (see ``../shared/design/ARCHITECTURE.md``). A user may
+install any selection of them; with their dependency closures the 15 selections collapse
+to the eight environments in ``ENVIRONMENTS``. Each gets its own session, installs only
+those packages from their local folders into a fresh uv environment, proves the other
+packages are absent, and runs the tests of the packages present plus the integration
+tests whose packages are all present. Test selection is by folder, never by skipping.
+
+    nox -t matrix          # everything CI runs: the combinations, Pythons, floors, lint, build
+    nox -s tests-D         # one combination
+    nox -s demo            # the README demo
+    nox -s bench           # the benchmarks, one table of ratios
+    nox -l                 # list the sessions
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "tests-all"]
+
+ROOT = Path(__file__).resolve().parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+# Each package and the pygen packages it depends on (the arrows of ARCHITECTURE.md).
+DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    "distributions": (),
+    "layers": ("distributions",),
+    "train": (),
+    "callbacks": ("train",),
+}
+PACKAGES = tuple(DEPENDS_ON)
+
+# The combination table of ARCHITECTURE.md: session suffix -> what the user installs.
+ENVIRONMENTS: dict[str, tuple[str, ...]] = {
+    "D": ("distributions",),
+    "L": ("layers",),
+    "T": ("train",),
+    "C": ("callbacks",),
+    "DT": ("distributions", "train"),
+    "LT": ("layers", "train"),
+    "DC": ("distributions", "callbacks"),
+    "all": ("layers", "callbacks"),
+}
+
+SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+# The lowest declared floors must hold together on one interpreter that every floor
+# supports (torch 2.4 has no wheels for 3.13).
+LOWEST_PYTHON = "3.11"
+
+
+def closure(selection: tuple[str, ...] | set[str]) -> set[str]:
+    """The packages that installing ``selection`` brings in."""
+    result: set[str] = set()
+    pending = list(selection)
+    while pending:
+        package = pending.pop()
+        if package not in result:
+            result.add(package)
+            pending.extend(DEPENDS_ON[package])
+    return result
+
+
+def package_dir(package: str) -> Path:
+    return ROOT / "packages" / f"pygen-{package}"
+
+
+PACKAGE_PYPROJECTS = [package_dir(package) / "pyproject.toml" for package in PACKAGES]
+
+
+def test_folders(installed: set[str]) -> list[str]:
+    """The test folders that run where exactly ``installed`` is present.
+
+    ``tests/<package>/`` runs wherever its package is installed;
+    ``tests/integration/<a>_<b>/`` needs packages ``a`` and ``b`` and their dependencies.
+    """
+    folders = [f"tests/{package}" for package in PACKAGES if package in installed]
+    for folder in sorted((ROOT / "tests" / "integration").iterdir()):
+        if not folder.is_dir() or folder.name.startswith(("_", ".")):
+            continue
+        needs = closure(tuple(folder.name.split("_")))
+        if needs <= installed:
+            folders.append(f"tests/integration/{folder.name}")
+    return folders
+
+
+def expose_pyenv_pythons() -> list[str]:
+    """Make pyenv-installed interpreters findable; return the supported ones present.
+
+    pyenv keeps each version in its own folder and its shims only answer for the active
+    version, so ``python3.12`` is not on PATH even when 3.12 is installed. Appending
+    those folders to the *end* of PATH exposes ``python3.X`` without changing which
+    ``python`` runs.
+    """
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    extra = []
+    for version in SUPPORTED_PYTHONS:
+        for candidate in sorted((pyenv_root / "versions").glob(f"{version}.*/bin")):
+            if (candidate / f"python{version}").exists():
+                extra.append(str(candidate))
+                break
+    if extra:
+        os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), *extra])
+    return [v for v in SUPPORTED_PYTHONS if shutil.which(f"python{v}")]
+
+
+INSTALLED_PYTHONS = expose_pyenv_pythons()
+
+
+def install_pygen(session: nox.Session, installed: set[str], *extra: str) -> None:
+    """Install the given pygen packages from their folders, plus the test tools."""
+    session.install(
+        *extra,
+        *(str(package_dir(package)) for package in sorted(installed)),
+        *nox.project.dependency_groups(PYPROJECT, "test"),
+    )
+
+
+def check_environment(session: nox.Session, installed: set[str]) -> None:
+    """Fail unless exactly ``installed`` of the four packages import and are installed."""
+    session.run("python", str(ROOT / "tests" / "check_environment.py"), *sorted(installed))
+
+
+def run_matrix_cell(session: nox.Session, selection: tuple[str, ...], *extra: str) -> None:
+    installed = closure(selection)
+    install_pygen(session, installed, *extra)
+    check_environment(session, installed)
+    session.run(
+        "pytest",
+        "-n",
+        os.environ.get("PYGEN_TEST_WORKERS", "auto"),
+        "-p",
+        "no:cacheprovider",
+        *test_folders(installed),
+        *session.posargs,
+    )
+
+
+def _make_combination_session(name: str, selection: tuple[str, ...]) -> None:
+    def combination(session: nox.Session) -> None:
+        run_matrix_cell(session, selection)
+
+    combination.__doc__ = f"Test the {name} environment: {' + '.join(sorted(closure(selection)))}."
+    nox.session(name=f"tests-{name}", tags=["matrix", "tests"])(combination)
+
+
+for _name, _selection in ENVIRONMENTS.items():
+    if _name != "all":
+        _make_combination_session(_name, _selection)
+
+
+@nox.session(name="tests-all", python=INSTALLED_PYTHONS, tags=["matrix", "tests"])
+def tests_all(session: nox.Session) -> None:
+    """Test all four packages together, on every supported Python installed here."""
+    run_matrix_cell(session, ENVIRONMENTS["all"])
+    session.run("pytest", "-p", "no:cacheprovider", "tests/repository", *session.posargs)
+
+
+@nox.session(name="tests-lowest", python=LOWEST_PYTHON, tags=["matrix", "tests"])
+def tests_lowest(session: nox.Session) -> None:
+    """All four packages at the lowest versions they declare (uv's lowest-direct)."""
+    run_matrix_cell(session, ENVIRONMENTS["all"], "--resolution", "lowest-direct")
+    session.run("python", str(ROOT / "tests" / "check_floors.py"), *map(str, PACKAGE_PYPROJECTS))
+
+
+@nox.session(tags=["matrix"])
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole repository."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(tags=["matrix"])
+def build(session: nox.Session) -> None:
+    """Build each wheel and sdist with hatch, check their contents, install each alone."""
+    session.install("hatch>=1.13")
+    dist = Path(session.create_tmp()).resolve() / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for package in PACKAGES:
+        with session.chdir(package_dir(package)):
+            # hatch installs hatchling into its own build environment with uv, which
+            # would pick the session's environment from VIRTUAL_ENV and UV_PYTHON instead.
+            session.run(
+                "hatch", "build", "-t", "wheel", "-t", "sdist", str(dist),
+                env={"VIRTUAL_ENV": None, "UV_PYTHON": None}, silent=True,
+            )  # fmt: skip
+    session.run("python", str(ROOT / "tests" / "check_dists.py"), str(dist), *PACKAGES)
+
+    # Each wheel alone in a fresh environment: its pygen dependencies must come from
+    # the freshly built wheels beside it (never a registry), and it must import. Last,
+    # all four wheels together, to catch conflicts between their requirements.
+    for selection in [(package,) for package in PACKAGES] + [PACKAGES]:
+        expected = closure(selection)
+        with tempfile.TemporaryDirectory(prefix="pygen-wheels-") as venv:
+            python = str(Path(venv) / "bin" / "python")
+            session.run("uv", "venv", "--quiet", "--python", sys.executable, venv, external=True)
+            session.run(
+                "uv", "pip", "install", "--quiet", "--python", python, "--find-links",
+                str(dist), *(f"pygen-{package}" for package in selection), external=True,
+            )  # fmt: skip
+            session.run(
+                python, str(ROOT / "tests" / "check_environment.py"), *sorted(expected),
+                "--from-wheels", external=True,
+            )  # fmt: skip
+
+
+@nox.session(tags=["demo"])
+def demo(session: nox.Session) -> None:
+    """Train a classifier and a PixelCNN on data that needs no network; show the results."""
+    install_pygen(session, set(PACKAGES), *nox.project.dependency_groups(PYPROJECT, "examples"))
+    session.run("python", "examples/demo.py", *session.posargs)
+
+
+@nox.session(tags=["bench"])
+def bench(session: nox.Session) -> None:
+    """Run every tests/benchmarks/bench_*.py and print one table of their figures."""
+    install_pygen(
+        session,
+        set(PACKAGES),
+        *nox.project.dependency_groups(PYPROJECT, "examples"),
+        *nox.project.dependency_groups(PYPROJECT, "bench"),
+    )
+    results = Path(session.create_tmp()).resolve() / "bench"
+    shutil.rmtree(results, ignore_errors=True)
+    results.mkdir(parents=True)
+    for script in sorted((ROOT / "tests" / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), "--json", str(results / f"{script.stem}.json"))
+    rows = []
+    for path in sorted(results.glob("*.json")):
+        rows.extend(json.loads(path.read_text()))
+    session.log("\n" + format_table(rows))
+
+
+def format_table(rows: list[dict]) -> str:
+    header = ("benchmark", "metric", "value", "unit", "detail")
+    lines = [[str(row.get(key, "")) for key in header] for row in rows]
+    for line, row in zip(lines, rows, strict=True):
+        if isinstance(row.get("value"), float):
+            line[2] = f"{row['value']:.4g}"
+    widths = [max(len(x) for x in column) for column in zip(header, *lines, strict=True)]
+    render = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        for line in lines
+    ]
+    title = "  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True))
+    return "\n".join([title, "-" * len(title), *render])
