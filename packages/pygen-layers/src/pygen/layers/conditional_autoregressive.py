@@ -1,0 +1,157 @@
+"""ConditionalAutoregressive layer: a conditioning tensor in, a PixelCNN/MADE distribution out."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import torch
+from torch import nn
+from torch.distributions import Distribution, constraints
+
+from pygen.layers._params import check_tensor, describe
+
+__all__ = ["ConditionalAutoregressive"]
+
+
+@runtime_checkable
+class _ConditionalModel(Protocol):
+    """What the layer needs of a model (``pygen.distributions``' PixelCNN and MADE have it)."""
+
+    condition_size: int | None
+    event_shape: torch.Size
+
+    def log_prob(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor: ...
+
+    def sample(
+        self, sample_shape: Any = (), condition: torch.Tensor | None = None
+    ) -> torch.Tensor: ...
+
+
+class _ConditionedDistribution(Distribution):
+    """A conditional model with its condition bound: ``log_prob(x)`` / ``sample(shape)``."""
+
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {}
+    has_rsample = False
+
+    def __init__(self, model: _ConditionalModel, condition: torch.Tensor) -> None:
+        self.model = model
+        self.condition = condition
+        super().__init__(
+            batch_shape=condition.shape[:-1],
+            event_shape=torch.Size(model.event_shape),
+            validate_args=False,
+        )
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        """``model.log_prob(value, condition)``, shaped ``broadcast(value batch, batch_shape)``."""
+        return self.model.log_prob(value, self.condition)
+
+    def sample(self, sample_shape: torch.Size | tuple[int, ...] = ()) -> torch.Tensor:
+        """``model.sample(sample_shape, condition)``: ``sample_shape + batch + event``."""
+        return self.model.sample(torch.Size(sample_shape), self.condition)
+
+    def __repr__(self) -> str:
+        return (
+            f"ConditionedDistribution(model={type(self.model).__name__}, "
+            f"batch_shape={list(self.batch_shape)}, event_shape={list(self.event_shape)})"
+        )
+
+
+class ConditionalAutoregressive(nn.Module):
+    """Map a conditioning tensor to a conditional autoregressive distribution over images.
+
+    Wraps a model built with ``condition_size=D``, such as
+    :class:`pygen.distributions.PixelCNNBernoulliDistribution`,
+    ``PixelCNNQuantizedDistribution``, ``PixelCNNLogisticMixtureDistribution`` or
+    :class:`pygen.distributions.MADE`. ``forward(condition)`` returns a
+    ``torch.distributions.Distribution`` whose ``log_prob(x)`` is
+    ``model.log_prob(x, condition)`` and whose ``sample(shape)`` is
+    ``model.sample(shape, condition)``, so a network in front (e.g. ``OneHot(10)`` and a
+    ``Linear``) and the model train together with ``LayerTrainer(..., reverse_inputs=True)``.
+
+    Parameter transform: none; the parameters are the conditioning vectors,
+    ``[*batch, D]``. ``params_size(model)`` is ``model.condition_size``. The returned
+    distribution has ``batch_shape == batch`` and ``event_shape == model.event_shape``.
+
+    Args:
+        model: A conditional model (an ``nn.Module`` with ``condition_size``,
+            ``event_shape``, ``log_prob(x, condition)`` and ``sample(shape, condition)``);
+            it is registered as a submodule, so its parameters train.
+
+    Raises:
+        TypeError: If ``model`` is not such an ``nn.Module``.
+        ValueError: If ``model`` was built without a ``condition_size``.
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> from pygen.distributions import PixelCNNBernoulliDistribution
+        >>> from pygen.layers import ConditionalAutoregressive, OneHot
+        >>> pixelcnn = PixelCNNBernoulliDistribution(
+        ...     [1, 6, 6], hidden_channels=8, num_layers=2, condition_size=10
+        ... )
+        >>> layer = nn.Sequential(OneHot(10), ConditionalAutoregressive(pixelcnn))
+        >>> d = layer(torch.tensor([3, 7]))
+        >>> d.batch_shape, d.event_shape
+        (torch.Size([2]), torch.Size([1, 6, 6]))
+        >>> x = d.sample((4,))
+        >>> x.shape, d.log_prob(x).shape
+        (torch.Size([4, 2, 1, 6, 6]), torch.Size([4, 2]))
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        if not isinstance(model, nn.Module) or not isinstance(model, _ConditionalModel):
+            raise TypeError(
+                "model must be an nn.Module with condition_size, event_shape, "
+                f"log_prob(x, condition) and sample(sample_shape, condition), got "
+                f"{type(model).__name__}"
+            )
+        self.model = model
+        self.params_size(model)
+
+    @staticmethod
+    def params_size(model: nn.Module) -> int:
+        """Number of parameters the layer reads: the model's ``condition_size``.
+
+        Args:
+            model: A conditional PixelCNN or MADE.
+
+        Returns:
+            ``model.condition_size``.
+
+        Raises:
+            ValueError: If the model takes no condition.
+        """
+        size = getattr(model, "condition_size", None)
+        if size is None:
+            raise ValueError(
+                f"model must be built with condition_size (a conditional model), got "
+                f"{type(model).__name__} with condition_size=None"
+            )
+        return int(size)
+
+    def extra_repr(self) -> str:
+        return f"condition_size={self.model.condition_size}"
+
+    def forward(self, condition: torch.Tensor) -> Distribution:
+        """Bind ``condition`` to the model.
+
+        Args:
+            condition: ``[*batch, condition_size]`` conditioning vectors.
+
+        Returns:
+            The conditional distribution, ``batch_shape == batch``.
+
+        Raises:
+            TypeError: If ``condition`` is not a floating-point tensor.
+            ValueError: If the last dimension of ``condition`` is not ``condition_size``.
+        """
+        layer = describe(self)
+        condition = check_tensor(condition, "condition", layer)
+        size = self.model.condition_size
+        if condition.dim() == 0 or condition.shape[-1] != size:
+            raise ValueError(
+                f"{layer}: condition must have shape [*batch, {size}], got {list(condition.shape)}"
+            )
+        return _ConditionedDistribution(self.model, condition)

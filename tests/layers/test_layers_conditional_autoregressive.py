@@ -1,0 +1,63 @@
+"""pygen.layers.conditional_autoregressive.ConditionalAutoregressive."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from pygen.distributions.made import MADE
+from pygen.distributions.pixelcnn import PixelCNNBernoulliDistribution
+from pygen.layers import ConditionalAutoregressive, OneHot
+
+
+def small_pixelcnn(condition_size: int | None = 4) -> PixelCNNBernoulliDistribution:
+    return PixelCNNBernoulliDistribution(
+        [1, 4, 4], hidden_channels=4, num_layers=1, condition_size=condition_size
+    )
+
+
+def test_model_of_wrong_kind_raises_type_error() -> None:
+    with pytest.raises(TypeError, match=r"model must be an nn\.Module with condition_size"):
+        ConditionalAutoregressive(nn.Linear(2, 2))
+
+
+def test_unconditional_model_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="condition_size=None"):
+        ConditionalAutoregressive(small_pixelcnn(None))
+
+
+def test_params_size_is_condition_size() -> None:
+    assert ConditionalAutoregressive.params_size(MADE([3], [8], condition_size=5)) == 5
+
+
+def test_condition_of_wrong_size_raises_with_both_shapes() -> None:
+    layer = ConditionalAutoregressive(small_pixelcnn())
+    with pytest.raises(ValueError, match=r"\[\*batch, 4\], got \[2, 3\]"):
+        layer(torch.randn(2, 3))
+    with pytest.raises(TypeError, match="floating-point"):
+        layer(torch.zeros(2, 4, dtype=torch.long))
+
+
+@pytest.mark.parametrize("batch_shape", [(), (4,), (2, 3)], ids=str)
+@pytest.mark.parametrize("make", [small_pixelcnn, lambda: MADE([1, 4, 4], [8], condition_size=4)])
+def test_shapes_and_log_prob_bound_to_the_condition(make, batch_shape: tuple[int, ...]) -> None:
+    model = make()
+    condition = torch.randn(*batch_shape, 4)
+    d = ConditionalAutoregressive(model)(condition)
+    assert d.batch_shape == batch_shape
+    assert d.event_shape == (1, 4, 4)
+    x = d.sample((2,))
+    assert x.shape == (2, *batch_shape, 1, 4, 4)
+    torch.testing.assert_close(d.log_prob(x), model.log_prob(x, condition))
+
+
+def test_gradients_reach_the_network_in_front_and_the_model() -> None:
+    model = small_pixelcnn()
+    front = nn.Linear(3, 4)
+    layer = nn.Sequential(OneHot(3), front, ConditionalAutoregressive(model))
+    d = layer(torch.tensor([0, 2]))
+    (-d.log_prob(torch.ones(2, 1, 4, 4)).sum()).backward()
+    assert front.weight.grad is not None
+    assert front.weight.grad.abs().sum() > 0
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
