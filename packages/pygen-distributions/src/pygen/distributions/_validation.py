@@ -1,0 +1,131 @@
+"""Argument and value checks shared by every distribution in this package (private).
+
+The checks are plain Python on ``torch.Size`` objects, so they cost microseconds and
+run on every call, whatever ``validate_args`` says. The value-*support* checks stay
+behind ``validate_args`` (they read tensor data), exactly as in ``torch.distributions``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "as_float_tensor",
+    "broadcast_params",
+    "check_count",
+    "check_value_shape",
+]
+
+
+def check_value_shape(
+    value: object,
+    batch_shape: torch.Size,
+    event_shape: torch.Size,
+    *,
+    name: str = "value",
+) -> None:
+    """Check that ``value`` can be scored by a distribution with the given shapes.
+
+    The rule is ``torch.distributions``' own: the rightmost ``len(event_shape)`` dims of
+    ``value`` must equal ``event_shape``, and the dims left of them must broadcast with
+    ``batch_shape`` (a size of 1 on either side broadcasts).
+
+    Args:
+        value: The tensor to be scored.
+        batch_shape: The distribution's batch shape.
+        event_shape: The distribution's event shape.
+        name: The argument name to print in error messages.
+
+    Raises:
+        TypeError: If ``value`` is not a tensor.
+        ValueError: If the shapes do not fit; the message shows the expected
+            ``batch_shape + event_shape`` and the shape found.
+    """
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor, found {type(value).__name__}")
+    shape = value.shape
+    expected = tuple(batch_shape) + tuple(event_shape)
+    n_event = len(event_shape)
+    if len(shape) < n_event or tuple(shape[len(shape) - n_event :]) != tuple(event_shape):
+        raise ValueError(
+            f"{name}: expected a shape ending in event_shape {tuple(event_shape)} "
+            f"(batch_shape + event_shape = {expected}), found shape {tuple(shape)}"
+        )
+    for found, wanted in zip(reversed(shape), reversed(expected), strict=False):
+        if found != wanted and found != 1 and wanted != 1:
+            raise ValueError(
+                f"{name}: expected a shape whose trailing dims broadcast with "
+                f"batch_shape + event_shape = {expected}, found shape {tuple(shape)}"
+            )
+
+
+def as_float_tensor(name: str, value: object) -> Tensor:
+    """Return ``value`` as a floating-point tensor.
+
+    Args:
+        name: The argument name to print in error messages.
+        value: A floating-point tensor or a real Python number (converted with the
+            default dtype).
+
+    Returns:
+        The tensor (the same object when ``value`` already is one).
+
+    Raises:
+        TypeError: If ``value`` is neither a floating-point tensor nor a real number.
+    """
+    if isinstance(value, Tensor):
+        if not value.is_floating_point():
+            raise TypeError(f"{name}: expected a floating-point tensor, found dtype {value.dtype}")
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return torch.tensor(float(value), dtype=torch.get_default_dtype())
+    raise TypeError(
+        f"{name}: expected a floating-point tensor or a number, found {type(value).__name__}"
+    )
+
+
+def broadcast_params(params: dict[str, Tensor]) -> list[Tensor]:
+    """Broadcast parameter tensors against each other.
+
+    Args:
+        params: Parameter tensors by argument name, in the order they are returned.
+
+    Returns:
+        The broadcast tensors (views), in the order of ``params``.
+
+    Raises:
+        ValueError: If the shapes do not broadcast; the message lists every shape.
+    """
+    shapes = {name: tuple(tensor.shape) for name, tensor in params.items()}
+    try:
+        return list(torch.broadcast_tensors(*params.values()))
+    except RuntimeError:
+        listed = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
+        raise ValueError(
+            f"expected parameter shapes that broadcast together, found {listed}"
+        ) from None
+
+
+def check_count(name: str, value: object, minimum: int) -> int:
+    """Check an integer-count argument such as ``num_bins``.
+
+    Args:
+        name: The argument name to print in error messages.
+        value: The value given.
+        minimum: The smallest allowed value.
+
+    Returns:
+        ``value`` as a Python ``int``.
+
+    Raises:
+        TypeError: If ``value`` is not an integer (``bool`` is refused).
+        ValueError: If ``value < minimum``.
+    """
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name}: expected an int, found {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, found {value}")
+    return int(value)
