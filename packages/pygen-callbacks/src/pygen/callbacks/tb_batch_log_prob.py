@@ -1,0 +1,57 @@
+"""Log each batch's mean log-likelihood to TensorBoard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pygen.callbacks._common import check_name, is_main_process, trainer_attribute
+from pygen.callbacks._writer_callback import WriterCallback
+
+__all__ = ["TBBatchLogProbCallback"]
+
+
+class TBBatchLogProbCallback(WriterCallback):
+    """Logs ``trainer.log_prob_item`` (the last batch's mean log-likelihood per example).
+
+    The scalar goes to TensorBoard under ``tb_name`` at step ``trainer.batch_num`` (the
+    global batch counter, 1 after the first batch). Works for distribution and layer
+    trainers alike, since it reads the trainer, not the model. Pass it as
+    ``batch_end_callback=`` (called as ``cb(trainer)``) or in ``callbacks=[...]`` (it runs in
+    ``on_batch_end``). Only the main process (``trainer.is_main_process``) writes.
+
+    Args:
+        tb_writer: a ``torch.utils.tensorboard.SummaryWriter``.
+        tb_name: the TensorBoard tag.
+
+    Raises:
+        TypeError: if ``tb_writer`` has no ``add_scalar`` or ``tb_name`` is not a string.
+        ValueError: if ``tb_name`` is empty.
+
+    Example:
+        >>> class Writer:
+        ...     def add_scalar(self, tag, value, step):
+        ...         print(tag, value, step)
+        >>> trainer = type("T", (), {"log_prob_item": -3.5, "batch_num": 7})()
+        >>> TBBatchLogProbCallback(Writer(), "batch_log_prob")(trainer)
+        batch_log_prob -3.5 7
+    """
+
+    def __init__(self, tb_writer: Any, tb_name: str) -> None:
+        super().__init__("TBBatchLogProbCallback", tb_writer, ("add_scalar",))
+        self.tb_name = check_name(self.owner, "tb_name", tb_name)
+
+    def on_batch_end(self, trainer: Any) -> None:
+        """Log the batch's log-likelihood."""
+        self(trainer)
+
+    def __call__(self, trainer: Any) -> None:
+        """Write ``trainer.log_prob_item`` at step ``trainer.batch_num``.
+
+        Args:
+            trainer: the pygen.train trainer (or any object with its attributes).
+        """
+        if not is_main_process(trainer):
+            return
+        value = float(trainer_attribute(self.owner, trainer, "log_prob_item"))
+        step = int(trainer_attribute(self.owner, trainer, "batch_num"))
+        self.tb_writer.add_scalar(self.tb_name, value, step)
