@@ -1,0 +1,90 @@
+"""The base class for objects that hook into the training loop's events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pygen.train.train import _Trainer
+
+__all__ = ["Callback"]
+
+
+class Callback:
+    """Base class for training callbacks: override the hooks you need.
+
+    Every hook receives the trainer; see :class:`pygen.train.train.DistributionTrainer`
+    for the attributes a hook can read (``epoch``, ``batch_num``, ``log_prob_item``,
+    ``batch_metrics``, ``metrics``, ``history``, ``trainable``, ``optimizer``, ...).
+    Hooks run in this order::
+
+        on_train_start
+        for each epoch:
+            on_epoch_start
+            for each batch: (optimizer step) -> on_batch_end
+            (epoch metrics, validation, history) -> on_epoch_end
+            (scheduler step, trainer checkpoint)
+        on_train_end
+
+    Within one event the legacy ``batch_end_callback`` / ``epoch_end_callback`` run first,
+    then the ``callbacks`` list in order. A hook may set ``trainer.should_stop = True`` to
+    end training after the current epoch. Under ``torchrun`` every rank calls the hooks;
+    a callback that writes files should check ``trainer.is_main_process``.
+
+    A callback with state that must survive a resume (counters, best scores) returns it
+    from :meth:`state_dict` as a plain dict of numbers, strings, lists and tensors and
+    restores it in :meth:`load_state_dict`; the trainer stores it in its checkpoint.
+
+    Example:
+        >>> from pygen.train.callback import Callback
+        >>> class CountBatches(Callback):
+        ...     def __init__(self):
+        ...         self.count = 0
+        ...
+        ...     def on_batch_end(self, trainer):
+        ...         self.count += 1
+        ...
+        ...     def state_dict(self):
+        ...         return {"count": self.count}
+        ...
+        ...     def load_state_dict(self, state):
+        ...         self.count = state["count"]
+        >>> counter = CountBatches()
+        >>> counter.load_state_dict({"count": 5})
+        >>> counter.state_dict()
+        {'count': 5}
+    """
+
+    def on_train_start(self, trainer: _Trainer) -> None:
+        """Called once when :meth:`train` starts (after a resume has been loaded)."""
+
+    def on_epoch_start(self, trainer: _Trainer) -> None:
+        """Called at the start of every epoch, before its first batch."""
+
+    def on_batch_end(self, trainer: _Trainer) -> None:
+        """Called after every optimizer step, once the batch metrics are set."""
+
+    def on_epoch_end(self, trainer: _Trainer) -> None:
+        """Called after the epoch's metrics, validation and history are updated."""
+
+    def on_train_end(self, trainer: _Trainer) -> None:
+        """Called once when training finishes normally (not on errors or interrupts)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return the callback's resumable state (empty for stateless callbacks)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the state returned by :meth:`state_dict`.
+
+        Args:
+            state: a dict produced by :meth:`state_dict`.
+
+        Raises:
+            TypeError: if ``state`` is not a dict.
+        """
+        if not isinstance(state, dict):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict: state must be a dict, "
+                f"got {type(state).__name__}"
+            )

@@ -1,0 +1,135 @@
+"""Crash-safe checkpoint files: atomic writes and loads that never run code.
+
+A checkpoint written with :func:`atomic_save` is either the complete new file or the
+previous file: the bytes go to a temporary file in the same folder, which is flushed,
+``fsync``-ed and then renamed over the target with :func:`os.replace` (atomic on POSIX and
+Windows), after which the folder itself is ``fsync``-ed so the rename survives a power
+cut. A process killed mid-write (even with ``SIGKILL``) leaves the previous checkpoint
+intact and at most a stray temporary file.
+
+:func:`safe_load` reads with ``torch.load(..., weights_only=True)``, whose restricted
+unpickler only rebuilds tensors and plain containers (dict, list, tuple, str, numbers,
+bool, None). A file that would import or call anything else while unpickling is refused
+with :class:`UnsafeCheckpointError` before any of its code runs. Keep checkpoints to plain
+dicts of tensors and numbers, as the trainer does. (torch up to 2.5.1 had a bypass of
+``weights_only`` for the legacy file format, CVE-2025-32434; use torch >= 2.6.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["UnsafeCheckpointError", "atomic_save", "safe_load"]
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint file holds objects that would run code when unpickled.
+
+    Raised by :func:`safe_load` instead of loading the file; nothing from the file ran.
+    Subclasses :class:`pickle.UnpicklingError`, which is what ``torch.load`` raises.
+    """
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush a folder's entry table to disk so a rename inside it is durable (POSIX only)."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``obj`` with :func:`torch.save` so ``path`` is never left half-written.
+
+    Args:
+        obj: what to save; keep it to plain dicts/lists of tensors, numbers and strings so
+            that :func:`safe_load` can read it back.
+        path: the target file. Its folder must exist. An existing file is replaced only
+            once the new contents are completely on disk.
+
+    Raises:
+        FileNotFoundError: if the folder of ``path`` does not exist.
+        Exception: whatever :func:`torch.save` or the file system raised; the previous
+            file at ``path`` is untouched and the temporary file is removed.
+
+    Example:
+        >>> import tempfile, pathlib, torch
+        >>> from pygen.train.checkpoint import atomic_save, safe_load
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> atomic_save({"step": 3, "weights": torch.zeros(2)}, folder / "ckpt.pt")
+        >>> safe_load(folder / "ckpt.pt")["step"]
+        3
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"atomic_save: path must be in an existing folder; folder {str(folder)!r} "
+            f"of {str(target)!r} does not exist"
+        )
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_folder(folder)
+
+
+def safe_load(path: str | os.PathLike[str], map_location: str | torch.device | None = None) -> Any:
+    """Load a file written by :func:`atomic_save` (or ``torch.save``) without running code.
+
+    Args:
+        path: the checkpoint file.
+        map_location: where to put the tensors (as in :func:`torch.load`); default: where
+            they were saved.
+
+    Returns:
+        The saved object (dicts, lists, tuples, tensors, numbers, strings, None).
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        UnsafeCheckpointError: if the file would import or call anything beyond tensors and
+            plain containers while unpickling (a malicious or non-plain checkpoint). Nothing
+            in the file runs.
+
+    Example:
+        >>> import tempfile, pathlib, pickle
+        >>> from pygen.train.checkpoint import UnsafeCheckpointError, safe_load
+        >>> bad = pathlib.Path(tempfile.mkdtemp()) / "bad.pt"
+        >>> # unpickling this would look up (import) a callable: refused
+        >>> _ = bad.write_bytes(pickle.dumps(print, protocol=2))
+        >>> try:
+        ...     safe_load(bad)
+        ... except UnsafeCheckpointError:
+        ...     print("refused")
+        refused
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise FileNotFoundError(f"safe_load: path {str(source)!r} is not an existing file")
+    try:
+        return torch.load(source, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        raise UnsafeCheckpointError(
+            f"safe_load refused {str(source)!r}: unpickling it would run code or rebuild "
+            f"objects other than tensors and plain containers ({reason}). Nothing in the "
+            "file was executed. Only if you trust where the file came from, load it with "
+            "torch.load(path, weights_only=False)."
+        ) from None
