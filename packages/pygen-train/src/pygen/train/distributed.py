@@ -162,6 +162,10 @@ class DistributedContext:
     def shutdown(self) -> None:
         """Destroy the process group if :meth:`setup` created it."""
         if self._owns_group and dist.is_initialized():
+            # Every rank must arrive before any tears the group down: with gloo, a rank
+            # that destroys the group while a peer is still inside a collective leaves
+            # that peer hanging at exit (seen with torch 2.4).
+            dist.barrier()
             dist.destroy_process_group()
         self._owns_group = False
 
