@@ -11,6 +11,7 @@ tests whose packages are all present. Test selection is by folder, never by skip
     nox -s tests-D         # one combination
     nox -s demo            # the README demo
     nox -s bench           # the benchmarks, one table of ratios
+    nox -s results         # the README's Results: real training on Fashion-MNIST
     nox -l                 # list the sessions
 """
 
@@ -118,12 +119,8 @@ INSTALLED_PYTHONS = expose_pyenv_pythons()
 
 
 def install_pygen(session: nox.Session, installed: set[str], *extra: str) -> None:
-    """Install the given pygen packages from their folders, plus the test tools."""
-    session.install(
-        *extra,
-        *(str(package_dir(package)) for package in sorted(installed)),
-        *nox.project.dependency_groups(PYPROJECT, "test"),
-    )
+    """Install the given pygen packages from their folders, plus ``extra`` requirements."""
+    session.install(*extra, *(str(package_dir(package)) for package in sorted(installed)))
 
 
 def check_environment(session: nox.Session, installed: set[str]) -> None:
@@ -133,7 +130,7 @@ def check_environment(session: nox.Session, installed: set[str]) -> None:
 
 def run_matrix_cell(session: nox.Session, selection: tuple[str, ...], *extra: str) -> None:
     installed = closure(selection)
-    install_pygen(session, installed, *extra)
+    install_pygen(session, installed, *extra, *nox.project.dependency_groups(PYPROJECT, "test"))
     check_environment(session, installed)
     session.run(
         "pytest",
@@ -224,21 +221,39 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(tags=["bench"])
 def bench(session: nox.Session) -> None:
-    """Run every tests/benchmarks/bench_*.py and print one table of their figures."""
+    """Run every tests/benchmarks/bench_*.py (timed comparisons); print one table."""
+    run_scripts(session, "bench_*.py")
+
+
+@nox.session(tags=["bench"])
+def results(session: nox.Session) -> None:
+    """Train on real Fashion-MNIST (offline copy) for the README's Results; print one table.
+
+    Needs Debian's ``dataset-fashion-mnist`` (``apt-get install dataset-fashion-mnist``).
+    About 30 minutes on a 2-core CPU.
+    """
+    run_scripts(session, "results_*.py")
+
+
+def run_scripts(session: nox.Session, pattern: str) -> None:
+    """Run the matching scripts of tests/benchmarks/ and print their rows as one table.
+
+    Each script takes ``--json PATH`` and writes a list of rows there, each with the keys
+    benchmark, metric, value, unit and detail. Arguments after ``--`` go to every script.
+    """
     install_pygen(
         session,
         set(PACKAGES),
         *nox.project.dependency_groups(PYPROJECT, "examples"),
         *nox.project.dependency_groups(PYPROJECT, "bench"),
     )
-    results = Path(session.create_tmp()).resolve() / "bench"
-    shutil.rmtree(results, ignore_errors=True)
-    results.mkdir(parents=True)
-    for script in sorted((ROOT / "tests" / "benchmarks").glob("bench_*.py")):
-        session.run("python", str(script), "--json", str(results / f"{script.stem}.json"))
-    rows = []
-    for path in sorted(results.glob("*.json")):
-        rows.extend(json.loads(path.read_text()))
+    output = Path(session.create_tmp()).resolve() / session.name
+    shutil.rmtree(output, ignore_errors=True)
+    output.mkdir(parents=True)
+    for script in sorted((ROOT / "tests" / "benchmarks").glob(pattern)):
+        rows = output / f"{script.stem}.json"
+        session.run("python", str(script), "--json", str(rows), *session.posargs)
+    rows = [row for path in sorted(output.glob("*.json")) for row in json.loads(path.read_text())]
     session.log("\n" + format_table(rows))
 
 

@@ -2,7 +2,7 @@
 
 Run by hand or by ``nox -s bench``::
 
-    python tests/benchmarks/bench_fashion_mnist_likelihood.py [--budget 480] [--json PATH]
+    python tests/benchmarks/results_fashion_mnist_likelihood.py [--budget 480] [--json PATH]
 
 Data: the IDX files of Debian's ``dataset-fashion-mnist`` package in
 ``/usr/share/datasets/fashion-mnist`` (``--data-dir``), parsed directly (no download),
