@@ -517,7 +517,12 @@ class _Trainer:
                     self._run_epoch(loader, bar)
             self._call_hooks("on_train_end")
         finally:
+            # Drop the DistributedDataParallel wrapper while its process group is still
+            # registered: freed after destroy_process_group, its reducer would hold the
+            # group's last reference and tear it down holding the GIL, which a gloo worker
+            # thread needs to finish: a deadlock at exit (seen with torch 2.4).
             self._forward = None
+            module = None
             context.shutdown()
 
     def _prepare(self) -> None:
