@@ -120,6 +120,10 @@ INSTALLED_PYTHONS = expose_pyenv_pythons()
 
 def install_pygen(session: nox.Session, installed: set[str], *extra: str) -> None:
     """Install the given pygen packages from their folders, plus ``extra`` requirements."""
+    # Let every interpreter of the session reuse the bytecode the first one compiled:
+    # uv installs torch without .pyc files, and with PYTHONDONTWRITEBYTECODE set each
+    # test worker and subprocess would compile torch's sources again (seconds each).
+    session.env["PYTHONDONTWRITEBYTECODE"] = None
     session.install(*extra, *(str(package_dir(package)) for package in sorted(installed)))
 
 
