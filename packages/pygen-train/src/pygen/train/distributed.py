@@ -67,6 +67,7 @@ class DistributedContext:
         self.world_size = world_size
         self.local_rank = local_rank
         self._owns_group = False
+        self._last_reduced: torch.Tensor | None = None
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> DistributedContext:
@@ -152,6 +153,8 @@ class DistributedContext:
             return list(values)
         tensor = torch.tensor(list(values), dtype=torch.float64, device=device)
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+        # Keep the tensor alive until the group is gone (see shutdown).
+        self._last_reduced = tensor
         return tensor.tolist()
 
     def barrier(self) -> None:
@@ -162,12 +165,15 @@ class DistributedContext:
     def shutdown(self) -> None:
         """Destroy the process group if :meth:`setup` created it."""
         if self._owns_group and dist.is_initialized():
-            # Every rank must arrive before any tears the group down: with gloo, a rank
-            # that destroys the group while a peer is still inside a collective leaves
-            # that peer hanging at exit (seen with torch 2.4).
+            # Every rank arrives before any tears the group down. With gloo (seen with
+            # torch 2.4) a finished collective is freed by a gloo worker thread, which
+            # needs the GIL if it drops the last reference to a tensor Python made, while
+            # destroy_process_group joins that thread holding the GIL: a deadlock. So the
+            # last tensor we reduced stays referenced here until the group is destroyed.
             dist.barrier()
             dist.destroy_process_group()
         self._owns_group = False
+        self._last_reduced = None
 
     def __repr__(self) -> str:
         return (
