@@ -8,6 +8,7 @@ behind ``validate_args`` (they read tensor data), exactly as in ``torch.distribu
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -129,3 +130,57 @@ def check_count(name: str, value: object, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name}: expected an int >= {minimum}, found {value}")
     return int(value)
+
+
+def check_sample_shape(sample_shape: object) -> torch.Size:
+    """Return ``sample_shape`` as a ``torch.Size`` of non-negative ints.
+
+    Raises:
+        TypeError: If it is not a sequence (a bare int included).
+        ValueError: If an entry is not a non-negative int.
+    """
+    if isinstance(sample_shape, numbers.Integral) or not isinstance(
+        sample_shape, (Sequence, torch.Size)
+    ):
+        raise TypeError(
+            f"sample_shape: expected a sequence of ints such as (16,), found {sample_shape!r}"
+        )
+    shape = list(sample_shape)
+    if any(not isinstance(s, numbers.Integral) or isinstance(s, bool) or s < 0 for s in shape):
+        raise ValueError(f"sample_shape: expected non-negative ints, found {shape}")
+    return torch.Size(shape)
+
+
+def check_condition(
+    condition: object, condition_size: int | None, dtype: torch.dtype
+) -> Tensor | None:
+    """Validate a conditional model's ``condition`` (``[..., condition_size]`` or None).
+
+    Returns:
+        The condition in ``dtype``, or None for an unconditional model.
+
+    Raises:
+        TypeError: If it is neither None nor a tensor.
+        ValueError: If it is missing, unexpected, or its last dimension is not
+            ``condition_size``.
+    """
+    if condition_size is None:
+        if condition is not None:
+            raise ValueError(
+                "condition: this model was built without condition_size, so it takes no "
+                f"condition; found a {type(condition).__name__}"
+            )
+        return None
+    if condition is None:
+        raise ValueError(
+            f"condition: this model was built with condition_size={condition_size}; expected "
+            f"a tensor of shape [..., {condition_size}], found None"
+        )
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"condition: expected a torch.Tensor, found {type(condition).__name__}")
+    if condition.dim() < 1 or condition.shape[-1] != condition_size:
+        raise ValueError(
+            f"condition: expected shape [..., {condition_size}] (last dim = condition_size), "
+            f"found shape {tuple(condition.shape)}"
+        )
+    return condition.to(dtype)

@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pygen.distributions._validation import check_condition, check_sample_shape
+
 __all__ = ["MADE"]
 
 
@@ -213,26 +215,8 @@ class MADE(nn.Module):
         return x
 
     def _check_condition(self, condition: object) -> Tensor | None:
-        if self.condition_size is None:
-            if condition is not None:
-                raise ValueError(
-                    "condition: this model was built without condition_size, so it takes no "
-                    f"condition; found a {type(condition).__name__}"
-                )
-            return None
-        if condition is None:
-            raise ValueError(
-                f"condition: this model was built with condition_size={self.condition_size}; "
-                f"expected a tensor of shape [..., {self.condition_size}], found None"
-            )
-        if not isinstance(condition, Tensor):
-            raise TypeError(f"condition: expected a torch.Tensor, found {type(condition).__name__}")
-        if condition.dim() < 1 or condition.shape[-1] != self.condition_size:
-            raise ValueError(
-                f"condition: expected shape [..., {self.condition_size}] (last dim = "
-                f"condition_size), found shape {tuple(condition.shape)}"
-            )
-        return condition.to(self.layers[0].weight.dtype)
+        """Validate ``condition`` (``[..., condition_size]`` or None), in the model's dtype."""
+        return check_condition(condition, self.condition_size, self.layers[0].weight.dtype)
 
     def logits(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """Logits of ``p(x_d = 1 | x_{<d})`` for flat inputs ``[N, D]`` (condition ``[N, C]``)."""
@@ -344,16 +328,7 @@ class MADE(nn.Module):
             ValueError: If ``sample_shape`` has a negative entry or the condition is
                 missing, unexpected or of the wrong size.
         """
-        if isinstance(sample_shape, numbers.Integral) or not isinstance(
-            sample_shape, (Sequence, torch.Size)
-        ):
-            raise TypeError(
-                f"sample_shape: expected a sequence of ints such as (16,), found {sample_shape!r}"
-            )
-        shape = list(sample_shape)
-        if any(not isinstance(s, numbers.Integral) or isinstance(s, bool) or s < 0 for s in shape):
-            raise ValueError(f"sample_shape: expected non-negative ints, found {shape}")
-        sample_shape = torch.Size(shape)
+        sample_shape = check_sample_shape(sample_shape)
         condition = self._check_condition(condition)
         batch = torch.Size()
         if condition is not None:

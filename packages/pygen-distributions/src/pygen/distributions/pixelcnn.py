@@ -38,6 +38,7 @@ from torch import Tensor, nn
 from pygen.distributions._discretized import snap_to_grid
 from pygen.distributions._pixelcnn_network import GatedPixelCNNNetwork
 from pygen.distributions._pixelcnn_sampling import fast_sample, naive_sample
+from pygen.distributions._validation import check_condition, check_sample_shape
 from pygen.distributions.discretized_logistic_mixture import DiscretizedLogisticMixture
 from pygen.distributions.quantized_distribution import QuantizedDistribution
 
@@ -159,28 +160,8 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         return x
 
     def _check_condition(self, condition: object) -> Tensor | None:
-        """Validate ``condition`` (``[..., D]`` or ``None``); return it in the model dtype."""
-        size = self.condition_size
-        if size is None:
-            if condition is not None:
-                raise ValueError(
-                    "condition: this model was built without condition_size, so it takes no "
-                    f"condition; found a {type(condition).__name__}"
-                )
-            return None
-        if condition is None:
-            raise ValueError(
-                f"condition: this model was built with condition_size={size}; expected a "
-                f"tensor of shape [..., {size}], found None"
-            )
-        if not isinstance(condition, Tensor):
-            raise TypeError(f"condition: expected a torch.Tensor, found {type(condition).__name__}")
-        if condition.dim() < 1 or condition.shape[-1] != size:
-            raise ValueError(
-                f"condition: expected shape [..., {size}] (last dim = condition_size), "
-                f"found shape {tuple(condition.shape)}"
-            )
-        return condition.to(self._param_like().dtype)
+        """Validate ``condition`` (``[..., condition_size]`` or None), in the model's dtype."""
+        return check_condition(condition, self.condition_size, self._param_like().dtype)
 
     # ---------------------------------------------------------------- log_prob
 
@@ -266,16 +247,7 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         """
         if method not in _METHODS:
             raise ValueError(f"method: expected one of {_METHODS}, found {method!r}")
-        if isinstance(sample_shape, numbers.Integral) or not isinstance(
-            sample_shape, (Sequence, torch.Size)
-        ):
-            raise TypeError(
-                f"sample_shape: expected a sequence of ints such as (16,), found {sample_shape!r}"
-            )
-        shape = list(sample_shape)
-        if any(not isinstance(s, numbers.Integral) or isinstance(s, bool) or s < 0 for s in shape):
-            raise ValueError(f"sample_shape: expected non-negative ints, found {shape}")
-        sample_shape = torch.Size(shape)
+        sample_shape = check_sample_shape(sample_shape)
         condition = self._check_condition(condition)
         batch_shape = torch.Size()
         if condition is not None:
