@@ -153,3 +153,15 @@ def test_sampling_same_seed_same_samples() -> None:
     a = made.sample((6,), generator=torch.Generator().manual_seed(1))
     b = made.sample((6,), generator=torch.Generator().manual_seed(1))
     assert torch.equal(a, b)
+
+
+def test_stray_one_in_x_or_condition_is_refused_not_broadcast() -> None:
+    made = MADE([5], [8], condition_size=2)
+    x = (torch.rand(3, 5) < 0.5).float()
+    condition = torch.randn(3, 2)
+    with pytest.raises(ValueError, match=r"x has shape \[3, 1, 5\].*broadcast to \[3, 3\]"):
+        made.log_prob(x[:, None], condition)
+    with pytest.raises(ValueError, match=r"condition has shape \[3, 1, 2\].*broadcast to \[3, 3\]"):
+        made.log_prob(x, condition[:, None])
+    assert made.log_prob(x, condition).shape == (3,)
+    assert made.log_prob(x[:2, None], condition).shape == (2, 3)

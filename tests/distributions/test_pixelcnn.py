@@ -303,3 +303,29 @@ def test_state_dict_round_trip() -> None:
     x = (torch.rand(4, 1, 3, 3) < 0.5).float()
     condition = torch.randn(4, 2)
     torch.testing.assert_close(clone.log_prob(x, condition), model.log_prob(x, condition))
+
+
+# ------------------------------------------------------------- trailing-1 trap
+
+
+def test_stray_one_in_images_or_condition_is_refused_not_broadcast() -> None:
+    model = PixelCNNBernoulliDistribution([1, 2, 2], condition_size=3, **SMALL)
+    x = (torch.rand(4, 1, 2, 2) < 0.5).float()
+    condition = torch.eye(3)[torch.tensor([0, 1, 2, 0])]
+    with pytest.raises(
+        ValueError,
+        match=r"x has shape \[4, 1, 1, 2, 2\] but the condition's batch shape is \[4\].*"
+        r"broadcast to \[4, 4\].*x\.squeeze\(-4\) of shape \[4, 1, 2, 2\]",
+    ):
+        model.log_prob(x[:, None], condition)
+    with pytest.raises(
+        ValueError,
+        match=r"condition has shape \[4, 1, 3\] but the batch shape of x is \[4\].*"
+        r"broadcast to \[4, 4\].*condition\.squeeze\(-2\)",
+    ):
+        model.log_prob(x, condition[:, None])
+    assert model.log_prob(x, condition).shape == (4,)
+    # A grid of M != N images against N conditions still broadcasts, and so does the
+    # outer product once it is asked for explicitly.
+    assert model.log_prob(x[:3, None], condition).shape == (3, 4)
+    assert model.log_prob(x[:, None].expand(4, 4, 1, 2, 2), condition).shape == (4, 4)

@@ -61,3 +61,34 @@ def test_gradients_reach_the_network_in_front_and_the_model() -> None:
     assert front.weight.grad is not None
     assert front.weight.grad.abs().sum() > 0
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+class _Unguarded(nn.Module):
+    """A duck-typed conditional model that checks nothing itself."""
+
+    condition_size = 2
+    event_shape = torch.Size([3])
+
+    def log_prob(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        assert condition is not None
+        return (x * condition[..., :1]).sum(-1)
+
+    def sample(self, sample_shape=(), condition=None) -> torch.Tensor:
+        assert condition is not None
+        return torch.zeros(*sample_shape, *condition.shape[:-1], 3)
+
+
+@pytest.mark.parametrize("model", [small_pixelcnn(), _Unguarded()], ids=["pixelcnn", "duck"])
+def test_stray_one_in_the_value_is_refused_not_broadcast(model: nn.Module) -> None:
+    d = ConditionalAutoregressive(model)(torch.randn(5, model.condition_size))
+    x = torch.zeros(5, *model.event_shape)
+    with pytest.raises(ValueError, match=r"value has shape \[5, 1, .*broadcast to \[5, 5\]"):
+        d.log_prob(x[:, None])
+    assert d.log_prob(x).shape == (5,)
+    assert d.log_prob(x[:2, None]).shape == (2, 5)
+
+
+def test_stray_one_in_the_condition_is_refused_by_the_model() -> None:
+    d = ConditionalAutoregressive(small_pixelcnn())(torch.randn(5, 1, 4))
+    with pytest.raises(ValueError, match=r"condition has shape \[5, 1, 4\]"):
+        d.log_prob(torch.zeros(5, 1, 4, 4))

@@ -15,8 +15,12 @@ from torch import Tensor
 
 __all__ = [
     "as_float_tensor",
+    "broadcast_condition_batch",
     "broadcast_params",
+    "check_condition",
     "check_count",
+    "check_no_trailing_one",
+    "check_sample_shape",
     "check_value_shape",
 ]
 
@@ -61,6 +65,125 @@ def check_value_shape(
                 f"{name}: expected a shape whose trailing dims broadcast with "
                 f"batch_shape + event_shape = {expected}, found shape {tuple(shape)}"
             )
+
+
+def check_no_trailing_one(
+    value_shape: torch.Size,
+    batch_shape: torch.Size,
+    event_shape: torch.Size,
+    *,
+    name: str = "value",
+    owner: str = "log_prob",
+    against: str = "the distribution's batch_shape",
+) -> None:
+    """Refuse the trailing-1 trap: a value shaped ``[..., *batch_shape, 1, *event_shape]``.
+
+    This is the one rule, shared by every pygen layer output and conditioned model, for
+    the silent bug of TFP#535: labels ``[N, 1]`` scored by a distribution of batch shape
+    ``[N]`` broadcast to an ``[N, N]`` log-probability (every value against every batch
+    element) without any error. A value whose batch dims end in ``batch_shape + [1]``,
+    where ``batch_shape`` ends in ``N > 1``, is refused. Every other broadcast keeps
+    working, for example a grid of ``M`` values ``[M, 1]`` against a batch of ``[N]``
+    with ``M != N`` still gives ``[M, N]``, and so does the ``[N, 1]`` case once the
+    caller expands the 1 to ``N`` explicitly.
+
+    Args:
+        value_shape: Shape of the value (batch dims, then ``event_shape``).
+        batch_shape: The batch shape the value is scored against.
+        event_shape: The event shape of the value.
+        name: The value's name in the message (``"value"``, ``"x"``, ``"condition"``).
+        owner: Who checks, for the message (``"IndependentNormal.log_prob"``, ...).
+        against: What ``batch_shape`` is, for the message.
+
+    Raises:
+        ValueError: On the trap; the message shows both shapes, the ``[..., N, N]``
+            shape it would broadcast to, and the two fixes.
+
+    Example:
+        >>> import torch
+        >>> check_no_trailing_one(torch.Size([7, 1]), torch.Size([5]), torch.Size([]))
+        >>> check_no_trailing_one(torch.Size([5, 1]), torch.Size([5]), torch.Size([]))
+        Traceback (most recent call last):
+        ...
+        ValueError: log_prob: value has shape [5, 1] but the distribution's batch_shape
+        is [5] (event_shape []); this would broadcast to [5, 5] (every value against every
+        batch element). Pass value.squeeze(-1) of shape [5] for one value per batch
+        element, or value.expand(5, 5) if every value against every batch element is meant.
+    """
+    b, e = len(batch_shape), len(event_shape)
+    if b == 0 or batch_shape[-1] <= 1 or len(value_shape) < b + 1 + e:
+        return
+    start = len(value_shape) - e - 1 - b
+    if tuple(value_shape[start:]) != (*batch_shape, 1, *event_shape):
+        return
+    n = batch_shape[-1]
+    broadcast = [*value_shape[: start + b], n]
+    expanded = [*value_shape[: start + b], n, *event_shape]
+    squeezed = [*value_shape[: start + b], *event_shape]
+    raise ValueError(
+        f"{owner}: {name} has shape {list(value_shape)} but {against} is "
+        f"{list(batch_shape)} (event_shape {list(event_shape)}); this would broadcast to "
+        f"{broadcast} (every {name} against every batch element). Pass "
+        f"{name}.squeeze({-e - 1}) of shape {squeezed} for one {name} per batch element, "
+        f"or {name}.expand({', '.join(map(str, expanded))}) if every {name} against every "
+        f"batch element is meant."
+    )
+
+
+def broadcast_condition_batch(
+    x_shape: torch.Size,
+    event_shape: torch.Size,
+    condition_shape: torch.Size,
+    condition_event_shape: torch.Size,
+    *,
+    owner: str = "log_prob",
+) -> torch.Size:
+    """The batch shape of a conditioned model's ``log_prob(x, condition)``.
+
+    The batch dims of ``x`` (left of ``event_shape``) and of ``condition`` (left of
+    ``condition_event_shape``) broadcast together, as in ``torch.distributions``, except
+    for the trailing-1 trap (:func:`check_no_trailing_one`), refused both ways: images
+    ``[N, 1, *event_shape]`` against ``N`` conditions, and a condition
+    ``[N, 1, *condition_event_shape]`` against ``N`` images.
+
+    Args:
+        x_shape: Shape of the images (checked to end in ``event_shape`` already).
+        event_shape: The model's event shape.
+        condition_shape: Shape of the condition (checked already).
+        condition_event_shape: The trailing dims of one condition (``[D]`` for a vector).
+        owner: Who checks, for the messages.
+
+    Returns:
+        The broadcast batch shape.
+
+    Raises:
+        ValueError: On the trap, or when the batch dims do not broadcast.
+    """
+    x_batch = x_shape[: len(x_shape) - len(event_shape)]
+    condition_batch = condition_shape[: len(condition_shape) - len(condition_event_shape)]
+    check_no_trailing_one(
+        x_shape,
+        condition_batch,
+        event_shape,
+        name="x",
+        owner=owner,
+        against="the condition's batch shape",
+    )
+    check_no_trailing_one(
+        condition_shape,
+        x_batch,
+        condition_event_shape,
+        name="condition",
+        owner=owner,
+        against="the batch shape of x",
+    )
+    try:
+        return torch.broadcast_shapes(x_batch, condition_batch)
+    except RuntimeError:
+        raise ValueError(
+            f"condition: expected batch dims that broadcast with those of x "
+            f"{tuple(x_batch)}, found condition shape {tuple(condition_shape)}"
+        ) from None
 
 
 def as_float_tensor(name: str, value: object) -> Tensor:

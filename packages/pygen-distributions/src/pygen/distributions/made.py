@@ -22,7 +22,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from pygen.distributions._validation import check_condition, check_sample_shape
+from pygen.distributions._validation import (
+    broadcast_condition_batch,
+    check_condition,
+    check_sample_shape,
+)
 
 __all__ = ["MADE"]
 
@@ -236,13 +240,9 @@ class MADE(nn.Module):
     ) -> tuple[Tensor, Tensor | None, torch.Size]:
         batch = x.shape[: x.dim() - len(self._event_shape)]
         if condition is not None:
-            try:
-                batch = torch.broadcast_shapes(batch, condition.shape[:-1])
-            except RuntimeError:
-                raise ValueError(
-                    f"condition: expected batch dims that broadcast with those of x "
-                    f"{tuple(batch)}, found condition shape {tuple(condition.shape)}"
-                ) from None
+            batch = broadcast_condition_batch(
+                x.shape, self._event_shape, condition.shape, condition.shape[-1:]
+            )
             condition = condition.expand(*batch, self.condition_size).reshape(
                 -1, self.condition_size
             )
@@ -263,7 +263,9 @@ class MADE(nn.Module):
         Raises:
             TypeError: If ``x`` or ``condition`` is not a tensor.
             ValueError: If ``x`` does not end in ``event_shape``, is not binary, or the
-                condition is missing, unexpected, of the wrong size or does not broadcast.
+                condition is missing, unexpected, of the wrong size or does not broadcast,
+                or ``x`` or the condition has a stray 1 that would broadcast ``N`` examples
+                against ``N`` conditions (``[N, 1, ...]`` against ``[N, ...]``).
         """
         x = self._check_value(x)
         condition = self._check_condition(condition)

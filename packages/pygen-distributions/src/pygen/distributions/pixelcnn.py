@@ -38,7 +38,11 @@ from torch import Tensor, nn
 from pygen.distributions._discretized import snap_to_grid
 from pygen.distributions._pixelcnn_network import GatedPixelCNNNetwork
 from pygen.distributions._pixelcnn_sampling import fast_sample, naive_sample
-from pygen.distributions._validation import check_condition, check_sample_shape
+from pygen.distributions._validation import (
+    broadcast_condition_batch,
+    check_condition,
+    check_sample_shape,
+)
 from pygen.distributions.discretized_logistic_mixture import DiscretizedLogisticMixture
 from pygen.distributions.quantized_distribution import QuantizedDistribution
 
@@ -194,18 +198,16 @@ class _PixelCNNBase(nn.Module, abc.ABC):
             TypeError: If ``x`` or ``condition`` is not a tensor.
             ValueError: If ``x`` does not end in ``event_shape`` (the message shows
                 both shapes), has values outside the support, or ``condition`` is
-                missing, unexpected, of the wrong size or does not broadcast.
+                missing, unexpected, of the wrong size or does not broadcast, or ``x`` or
+                ``condition`` has a stray 1 that would broadcast ``N`` images against ``N``
+                conditions (``[N, 1, ...]`` against ``[N, ...]``).
         """
         x = self._check_value(x)
         condition = self._check_condition(condition)
         if condition is not None:
-            try:
-                batch = torch.broadcast_shapes(x.shape[:-3], condition.shape[:-1])
-            except RuntimeError:
-                raise ValueError(
-                    f"condition: expected batch dims that broadcast with those of x "
-                    f"{tuple(x.shape[:-3])}, found condition shape {tuple(condition.shape)}"
-                ) from None
+            batch = broadcast_condition_batch(
+                x.shape, self._event_shape, condition.shape, condition.shape[-1:]
+            )
             x = x.expand(*batch, *self._event_shape)
             condition = condition.expand(*batch, condition.shape[-1])
         return self._subpixel_log_probs(x, condition).sum(dim=(-3, -2, -1))

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torch.distributions import Distribution, constraints
 
+from pygen.distributions._validation import check_no_trailing_one
 from pygen.layers._params import check_tensor, describe
 
 __all__ = ["ConditionalAutoregressive"]
@@ -43,7 +44,19 @@ class _ConditionedDistribution(Distribution):
         )
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
-        """``model.log_prob(value, condition)``, shaped ``broadcast(value batch, batch_shape)``."""
+        """``model.log_prob(value, condition)``, shaped ``broadcast(value batch, batch_shape)``.
+
+        A value shaped ``[..., *batch_shape, 1, *event_shape]`` is refused (it would score
+        every image against every condition), whatever the model checks itself.
+        """
+        if isinstance(value, torch.Tensor):
+            check_no_trailing_one(
+                value.shape,
+                self.batch_shape,
+                self.event_shape,
+                owner="ConditionalAutoregressive.log_prob",
+                against="the condition's batch shape",
+            )
         return self.model.log_prob(value, self.condition)
 
     def sample(self, sample_shape: torch.Size | tuple[int, ...] = ()) -> torch.Tensor:
