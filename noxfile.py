@@ -12,16 +12,26 @@ tests whose packages are all present. Test selection is by folder, never by skip
     nox -s demo            # the README demo
     nox -s bench           # the benchmarks, one table of ratios
     nox -s results         # the README's Results: real training on Fashion-MNIST
+    nox -s docs            # the documentation site, warnings as errors
+    nox -s bump -- X.Y.Z   # set one version and the sibling pins in all four packages
+    nox -s release         # build, rebuild from sdists, test the matrix on those files
     nox -l                 # list the sessions
+
+The test sessions install pygen from the source folders, or, when ``PYGEN_DIST`` names a
+folder of built wheels (the release session sets it), from exactly those wheel files: the
+same session code tests either.
 """
 
 from __future__ import annotations
 
+import email.parser
+import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import nox
@@ -118,18 +128,66 @@ def expose_pyenv_pythons() -> list[str]:
 INSTALLED_PYTHONS = expose_pyenv_pythons()
 
 
+# Set to a folder of built wheels, the test sessions install those instead of the folders.
+DIST_VARIABLE = "PYGEN_DIST"
+
+
+def installed_from_dist() -> Path | None:
+    """The folder of wheels the test sessions install pygen from, or None for the folders."""
+    dist = os.environ.get(DIST_VARIABLE)
+    return Path(dist).resolve() if dist else None
+
+
+def wheel_file(dist: Path, package: str) -> Path:
+    wheels = sorted(dist.glob(f"pygen_{package}-*.whl"))
+    if len(wheels) != 1:
+        raise FileNotFoundError(
+            f"expected one pygen_{package}-*.whl in {dist} ({DIST_VARIABLE}), "
+            f"found {[wheel.name for wheel in wheels]}"
+        )
+    return wheels[0]
+
+
+def pygen_sources(installed: set[str]) -> list[str]:
+    """What to hand the installer for ``installed``: source folders, or the wheel files."""
+    dist = installed_from_dist()
+    if dist is None:
+        return [str(package_dir(package)) for package in sorted(installed)]
+    return [str(wheel_file(dist, package)) for package in sorted(installed)]
+
+
+def third_party_requirements(installed: set[str]) -> list[str]:
+    """The non-pygen requirements the built wheels of ``installed`` declare (Requires-Dist)."""
+    dist = installed_from_dist()
+    assert dist is not None, "only meaningful when installing from built wheels"
+    requirements = set()
+    for package in installed:
+        with zipfile.ZipFile(wheel_file(dist, package)) as wheel:
+            name = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+            metadata = email.parser.Parser().parsestr(wheel.read(name).decode())
+        requires = metadata.get_all("Requires-Dist") or []
+        requirements.update(r for r in requires if not r.startswith("pygen-"))
+    return sorted(requirements)
+
+
 def install_pygen(session: nox.Session, installed: set[str], *extra: str) -> None:
-    """Install the given pygen packages from their folders, plus ``extra`` requirements."""
+    """Install the given pygen packages (folders or wheels), plus ``extra`` requirements."""
     # Let every interpreter of the session reuse the bytecode the first one compiled:
     # uv installs torch without .pyc files, and with PYTHONDONTWRITEBYTECODE set each
     # test worker and subprocess would compile torch's sources again (seconds each).
     session.env["PYTHONDONTWRITEBYTECODE"] = None
-    session.install(*extra, *(str(package_dir(package)) for package in sorted(installed)))
+    session.install(*extra, *pygen_sources(installed))
 
 
 def check_environment(session: nox.Session, installed: set[str]) -> None:
-    """Fail unless exactly ``installed`` of the four packages import and are installed."""
-    session.run("python", str(ROOT / "tests" / "check_environment.py"), *sorted(installed))
+    """Fail unless exactly ``installed`` of the four packages import and are installed.
+
+    When installing from built wheels, also fail if any came from a folder instead.
+    """
+    from_wheels = ["--from-wheels"] if installed_from_dist() is not None else []
+    session.run(
+        "python", str(ROOT / "tests" / "check_environment.py"), *sorted(installed), *from_wheels
+    )
 
 
 def run_matrix_cell(session: nox.Session, selection: tuple[str, ...], *extra: str) -> None:
@@ -170,7 +228,10 @@ def tests_all(session: nox.Session) -> None:
 @nox.session(name="tests-lowest", python=LOWEST_PYTHON, tags=["matrix", "tests"])
 def tests_lowest(session: nox.Session) -> None:
     """All four packages at the lowest versions they declare (uv's lowest-direct)."""
-    run_matrix_cell(session, ENVIRONMENTS["all"], "--resolution", "lowest-direct")
+    # lowest-direct lowers only direct requirements. A source folder's requirements count
+    # as direct, a wheel file's do not: name them directly, read from the wheels.
+    declared = [] if installed_from_dist() is None else third_party_requirements(set(PACKAGES))
+    run_matrix_cell(session, ENVIRONMENTS["all"], "--resolution", "lowest-direct", *declared)
     session.run("python", str(ROOT / "tests" / "check_floors.py"), *map(str, PACKAGE_PYPROJECTS))
 
 
@@ -182,21 +243,34 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
+def build_dists(session: nox.Session, dist: Path) -> None:
+    """Build each package's sdist, then its wheel from that sdist, into ``dist``.
+
+    Each wheel is also built straight from its folder; the two must hold the same files
+    with the same bytes, so an sdist that misses a file fails here. Then every file is
+    checked to hold exactly its own ``pygen/<name>/``.
+    """
+    shutil.rmtree(dist, ignore_errors=True)
+    from_folders = Path(session.create_tmp()).resolve() / "wheels-from-folders"
+    shutil.rmtree(from_folders, ignore_errors=True)
+    # uv would build in the session's environment, taken from VIRTUAL_ENV and UV_PYTHON.
+    clean = {"VIRTUAL_ENV": None, "UV_PYTHON": None}
+    for package in PACKAGES:
+        folder = str(package_dir(package))
+        # uv build with neither --sdist nor --wheel builds the sdist, then the wheel from it.
+        session.run("uv", "build", "--quiet", "--out-dir", str(dist), folder,
+                    env=clean, external=True)  # fmt: skip
+        session.run("uv", "build", "--quiet", "--wheel", "--out-dir", str(from_folders),
+                    folder, env=clean, external=True)  # fmt: skip
+    check_dists = str(ROOT / "tests" / "check_dists.py")
+    session.run("python", check_dists, str(dist), *PACKAGES, "--same-wheels", str(from_folders))
+
+
 @nox.session(tags=["matrix"])
 def build(session: nox.Session) -> None:
-    """Build each wheel and sdist with hatch, check their contents, install each alone."""
-    session.install("hatch>=1.13")
+    """Build each sdist and its wheel from it, check their contents, install each alone."""
     dist = Path(session.create_tmp()).resolve() / "dist"
-    shutil.rmtree(dist, ignore_errors=True)
-    for package in PACKAGES:
-        with session.chdir(package_dir(package)):
-            # hatch installs hatchling into its own build environment with uv, which
-            # would pick the session's environment from VIRTUAL_ENV and UV_PYTHON instead.
-            session.run(
-                "hatch", "build", "-t", "wheel", "-t", "sdist", str(dist),
-                env={"VIRTUAL_ENV": None, "UV_PYTHON": None}, silent=True,
-            )  # fmt: skip
-    session.run("python", str(ROOT / "tests" / "check_dists.py"), str(dist), *PACKAGES)
+    build_dists(session, dist)
 
     # Each wheel alone in a fresh environment: its pygen dependencies must come from
     # the freshly built wheels beside it (never a registry), and it must import. Last,
@@ -207,13 +281,64 @@ def build(session: nox.Session) -> None:
             python = str(Path(venv) / "bin" / "python")
             session.run("uv", "venv", "--quiet", "--python", sys.executable, venv, external=True)
             session.run(
-                "uv", "pip", "install", "--quiet", "--python", python, "--find-links",
-                str(dist), *(f"pygen-{package}" for package in selection), external=True,
+                "uv", "pip", "install", "--quiet", "--python", python,
+                *(str(wheel_file(dist, package)) for package in sorted(expected)),
+                external=True,
             )  # fmt: skip
             session.run(
                 python, str(ROOT / "tests" / "check_environment.py"), *sorted(expected),
                 "--from-wheels", external=True,
             )  # fmt: skip
+
+
+@nox.session
+def bump(session: nox.Session) -> None:
+    """Set the version and the exact sibling pins of all four packages: nox -s bump -- X.Y.Z.
+
+    Also turns CHANGELOG.md's Unreleased section into the entry for X.Y.Z when it has none.
+    """
+    if len(session.posargs) != 1:
+        session.error("give the new version: nox -s bump -- X.Y.Z")
+    session.install(*nox.project.dependency_groups(PYPROJECT, "release"))
+    session.run("python", str(ROOT / "tools" / "versions.py"), "bump", session.posargs[0])
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Build dist/ (four wheels, four sdists, SHA256SUMS) after the matrix passed on them.
+
+    Refuses first when the versions, the sibling pins or CHANGELOG.md disagree. Then
+    builds each sdist and its wheel from it, runs every test session (the eight
+    environments on every Python here, and the lowest versions) against exactly those
+    wheels, checks each file with ``twine check --strict``, and writes ``SHA256SUMS``.
+    ``nox -s release -- -s tests-D`` tries the machinery with fewer sessions: it then
+    says that the result is not a release.
+    """
+    session.install(*nox.project.dependency_groups(PYPROJECT, "release"))
+    session.run("python", str(ROOT / "tools" / "versions.py"), "check")
+    dist = ROOT / "dist"
+    build_dists(session, dist)
+    files = sorted(dist.glob("*.whl")) + sorted(dist.glob("*.tar.gz"))
+    session.run("twine", "check", "--strict", *map(str, files))
+
+    selection = list(session.posargs) or ["-t", "tests"]
+    session.log(f"testing {', '.join(f.name for f in files if f.suffix == '.whl')}")
+    # The same sessions as the matrix, in a nox of their own, told to install the wheels.
+    session.run(
+        sys.executable, "-m", "nox", "--noxfile", str(ROOT / "noxfile.py"), *selection,
+        env={DIST_VARIABLE: str(dist), "VIRTUAL_ENV": None, "UV_PYTHON": None},
+        external=True,
+    )  # fmt: skip
+
+    lines = [f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {f.name}\n" for f in files]
+    (dist / "SHA256SUMS").write_text("".join(lines))
+    if shutil.which("sha256sum"):  # the file is in the format `sha256sum --check` reads
+        with session.chdir(dist):
+            session.run("sha256sum", "--check", "SHA256SUMS", external=True)
+    if session.posargs:
+        session.warn(f"only {' '.join(selection)} ran: {dist} is a trial, not a release")
+    else:
+        session.log(f"release ready in {dist}: {len(files)} files and SHA256SUMS")
 
 
 @nox.session(tags=["demo"])
