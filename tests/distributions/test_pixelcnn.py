@@ -314,13 +314,13 @@ def test_stray_one_in_images_or_condition_is_refused_not_broadcast() -> None:
     condition = torch.eye(3)[torch.tensor([0, 1, 2, 0])]
     with pytest.raises(
         ValueError,
-        match=r"x has shape \[4, 1, 1, 2, 2\] but the condition's batch shape is \[4\].*"
+        match=r"x has shape \[4, 1, 1, 2, 2\] but the condition has batch shape \[4\].*"
         r"broadcast to \[4, 4\].*x\.squeeze\(-4\) of shape \[4, 1, 2, 2\]",
     ):
         model.log_prob(x[:, None], condition)
     with pytest.raises(
         ValueError,
-        match=r"condition has shape \[4, 1, 3\] but the batch shape of x is \[4\].*"
+        match=r"condition has shape \[4, 1, 3\] but x has batch shape \[4\].*"
         r"broadcast to \[4, 4\].*condition\.squeeze\(-2\)",
     ):
         model.log_prob(x, condition[:, None])

@@ -3,8 +3,10 @@
 For each layer and batch shape ``()``, ``(4,)``, ``(2, 3)``: the returned distribution's
 ``batch_shape``/``event_shape``; ``log_prob`` equal to the same distribution built by hand
 (from ``torch.distributions`` wherever torch has the family); gradients reaching every
-parameter and the network in front (``nn.Sequential``); and a ``ValueError`` naming both
-shapes when the last dimension is not ``params_size``.
+parameter and the network in front (``nn.Sequential``); a ``ValueError`` naming both
+shapes when the last dimension is not ``params_size``; ``params_size`` on the class and on
+the instance; and the trailing-1 trap refused by every layer and conditioned model (one
+shared rule, ``check_no_trailing_one``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,18 @@ import torch.distributions as td
 from torch import nn
 from torch.nn.functional import softplus
 
+from pygen.distributions import (
+    MADE,
+    PixelCNNBernoulliDistribution,
+    PixelCNNLogisticMixtureDistribution,
+    PixelCNNQuantizedDistribution,
+)
 from pygen.distributions.discretized_logistic_mixture import DiscretizedLogisticMixture
 from pygen.distributions.quantized_distribution import QuantizedDistribution
 from pygen.layers import (
     Categorical,
     CategoricalMixtureOfOneHotCategorical,
+    ConditionalAutoregressive,
     DistributionLambda,
     IndependentBernoulli,
     IndependentCategorical,
@@ -51,8 +60,14 @@ def torch_logistic(loc: torch.Tensor, scale: torch.Tensor) -> td.Distribution:
 
 
 def blocks(p: torch.Tensor, k: int) -> torch.Tensor:
-    """Flat params ``[*B, k * 6]`` as ``[*B, k, 2, 3]`` (the documented layout)."""
+    """Flat params ``[*B, k * 6]`` as ``[*B, k, 2, 3]`` (the parameter-major layout)."""
     return p.unflatten(-1, (k, *E))
+
+
+def by_element(p: torch.Tensor, k: int) -> torch.Tensor:
+    """Flat params ``[*B, 6 * k]`` as ``[*B, 2, 3, k]``: the original pygen's layout, each
+    element's ``k`` numbers contiguous (IndependentCategorical, IndependentQuantized...)."""
+    return p.unflatten(-1, (*E, k))
 
 
 def ref_mvn_tril(p: torch.Tensor) -> td.Distribution:
@@ -125,7 +140,7 @@ CASES = [
         lambda: IndependentCategorical(E, num_classes=4),
         24,
         E,
-        lambda p: td.Independent(td.Categorical(logits=blocks(p, 4).movedim(-3, -1)), 2),
+        lambda p: td.Independent(td.Categorical(logits=by_element(p, 4)), 2),
     ),
     Case(
         "independent_bernoulli",
@@ -139,7 +154,7 @@ CASES = [
         lambda: IndependentQuantizedDistribution(E, num_buckets=4),
         24,
         E,
-        lambda p: td.Independent(QuantizedDistribution(blocks(p, 4).movedim(-3, -1)), 2),
+        lambda p: td.Independent(QuantizedDistribution(by_element(p, 4)), 2),
     ),
     Case(
         "one_hot_categorical",
@@ -253,7 +268,8 @@ def test_params_size_matches_registry(case: Case) -> None:
             ),
         }
         assert sizes[case.name]() == case.size
-        assert callable(type(layer).params_size)
+        # The original pygen's form: on the instance, with no arguments.
+        assert layer.params_size() == case.size
     else:
         assert not hasattr(case.make(), "params_size")
 
@@ -318,3 +334,97 @@ def test_wrong_params_size_raises_naming_both_shapes(case: Case) -> None:
 def test_integer_params_raise_type_error(case: Case) -> None:
     with pytest.raises(TypeError, match="floating-point"):
         case.make()(torch.zeros(4, case.size, dtype=torch.long))
+
+
+# ------------------------------------------------------------- trailing-1 trap
+# A value shaped batch_shape + [1] + event_shape against a batch ending in N > 1 would
+# broadcast to [..., N, N] (TFP#535). DistributionLambda returns the user's own
+# distribution, so only the layers that build theirs are held to it.
+TRAP_CASES = [c for c in CASES if c.name != "distribution_lambda"]
+TRAP = r"has shape \[{shape}\].*would broadcast to \[{wide}\].*squeeze.*expand"
+
+
+def _assert_trap_refused_and_broadcasts_kept(
+    d: td.Distribution, batch_shape: tuple[int, ...], event_shape: tuple[int, ...]
+) -> None:
+    x = d.sample()  # batch_shape + event_shape
+    k = len(batch_shape)
+    trap = x.unsqueeze(k)
+    shape = ", ".join(map(str, trap.shape))
+    if k == 1:  # [N, 1, *E] against [N] would broadcast to [N, N]
+        n = batch_shape[0]
+        with pytest.raises(ValueError, match=TRAP.format(shape=shape, wide=f"{n}, {n}")):
+            d.log_prob(trap)
+        # The outer product, when it is asked for explicitly, is still there.
+        assert d.log_prob(trap.expand(n, n, *event_shape)).shape == (n, n)
+    else:  # [A, N, 1, *E] against [A, N]: torch's message would not say why
+        with pytest.raises(ValueError, match=rf"has shape \[{shape}\].*trailing-1 trap.*squeeze"):
+            d.log_prob(trap)
+    assert d.log_prob(x).shape == batch_shape
+    # A grid of M != N values still broadcasts against the batch.
+    grid = x.reshape(-1, *event_shape)[:3].reshape(3, *([1] * k), *event_shape)
+    assert d.log_prob(grid).shape == (3, *batch_shape)
+
+
+@pytest.mark.parametrize("batch_shape", [(4,), (2, 5)], ids=str)
+@pytest.mark.parametrize("case", TRAP_CASES, ids=lambda c: c.name)
+def test_trailing_one_trap_is_refused(case: Case, batch_shape: tuple[int, ...]) -> None:
+    d = case.make()(torch.randn(*batch_shape, case.size))
+    _assert_trap_refused_and_broadcasts_kept(d, batch_shape, case.event_shape)
+
+
+def test_trap_refused_after_expand() -> None:
+    d = IndependentNormal(3)(torch.randn(1, 6)).expand((4,))
+    with pytest.raises(ValueError, match="would broadcast to"):
+        d.log_prob(torch.zeros(4, 1, 3))
+
+
+SMALL = {"hidden_channels": 4, "num_layers": 1}
+CONDITIONED = {
+    "pixelcnn_bernoulli": lambda: PixelCNNBernoulliDistribution(
+        [1, 3, 3], condition_size=2, **SMALL
+    ),
+    "pixelcnn_quantized": lambda: PixelCNNQuantizedDistribution(
+        [1, 3, 3], num_buckets=4, condition_size=2, **SMALL
+    ),
+    "pixelcnn_logistic_mixture": lambda: PixelCNNLogisticMixtureDistribution(
+        [1, 3, 3], num_mixtures=2, num_bins=8, condition_size=2, **SMALL
+    ),
+    "made": lambda: MADE([1, 3, 3], [8], condition_size=2),
+}
+
+
+@pytest.mark.parametrize("make", CONDITIONED.values(), ids=CONDITIONED.keys())
+def test_trailing_one_trap_is_refused_by_conditioned_models(make: Callable) -> None:
+    model = make()
+    condition = torch.randn(4, 2)
+    d = ConditionalAutoregressive(model)(condition)
+    _assert_trap_refused_and_broadcasts_kept(d, (4,), (1, 3, 3))
+    x = d.sample()
+    with pytest.raises(ValueError, match=TRAP.format(shape="4, 1, 1, 3, 3", wide="4, 4")):
+        model.log_prob(x[:, None], condition)
+    with pytest.raises(ValueError, match=TRAP.format(shape="4, 1, 2", wide="4, 4")):
+        model.log_prob(x, condition[:, None])
+    with pytest.raises(ValueError, match=TRAP.format(shape="4, 1, 2", wide="4, 4")):
+        ConditionalAutoregressive(model)(condition[:, None]).log_prob(x)
+
+
+SCALAR_EVENT = {
+    "independent_normal": (IndependentNormal(), 2),
+    "independent_logistic": (IndependentLogistic(), 2),
+    "independent_poisson": (IndependentPoisson(), 1),
+    "independent_bernoulli": (IndependentBernoulli([]), 1),
+    "mixture_normal": (MixtureNormal(3), 9),
+    "mixture_logistic": (MixtureLogistic(3), 9),
+}
+
+
+@pytest.mark.parametrize(("layer", "size"), SCALAR_EVENT.values(), ids=SCALAR_EVENT.keys())
+def test_scalar_event_layers_refuse_an_n_by_1_value(layer: nn.Module, size: int) -> None:
+    # The issue's reproductions: a [N, 1] value against a batch of [N] gave [N, N].
+    d = layer(torch.randn(5, size))
+    values = torch.ones(5, 1)
+    with pytest.raises(ValueError, match=TRAP.format(shape="5, 1", wide="5, 5")):
+        d.log_prob(values)
+    assert d.log_prob(values.squeeze(-1)).shape == (5,)
+    assert d.log_prob(torch.ones(7, 1)).shape == (7, 5)

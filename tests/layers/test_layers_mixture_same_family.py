@@ -7,7 +7,12 @@ import torch
 import torch.distributions as td
 from torch import nn
 
-from pygen.layers import DistributionLambda, IndependentNormal, MixtureSameFamily
+from pygen.layers import (
+    DistributionLambda,
+    IndependentBernoulli,
+    IndependentNormal,
+    MixtureSameFamily,
+)
 
 
 def test_arguments_validated() -> None:
@@ -60,3 +65,18 @@ def test_module_component_parameters_are_registered_and_trained() -> None:
     assert any(p is scale for p in layer.parameters())
     layer(torch.randn(4, 4)).log_prob(torch.zeros(4)).sum().backward()
     assert scale.grad is not None
+
+
+def test_one_component_mixture_of_a_channel_first_event() -> None:
+    # [5, 1, 4] components of an IndependentBernoulli([1, 4]) also fit its channel-first
+    # layout, which used to swallow the component dimension.
+    layer = MixtureSameFamily(1, IndependentBernoulli([1, 4]), 4)
+    params = torch.randn(5, 5)
+    d = layer(params)
+    assert d.batch_shape == (5,)
+    assert d.event_shape == (1, 4)
+    x = d.sample()
+    expected = td.Independent(td.Bernoulli(logits=params[:, 1:].reshape(5, 1, 4)), 2).log_prob(x)
+    torch.testing.assert_close(d.log_prob(x), expected)
+    # Outside a mixture the channel-first reading still wins.
+    assert IndependentBernoulli([1, 4])(torch.randn(5, 1, 4)).batch_shape == (5,)

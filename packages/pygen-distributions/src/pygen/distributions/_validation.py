@@ -74,7 +74,7 @@ def check_no_trailing_one(
     *,
     name: str = "value",
     owner: str = "log_prob",
-    against: str = "the distribution's batch_shape",
+    against: str = "the distribution has batch_shape",
 ) -> None:
     """Refuse the trailing-1 trap: a value shaped ``[..., *batch_shape, 1, *event_shape]``.
 
@@ -105,8 +105,8 @@ def check_no_trailing_one(
         >>> check_no_trailing_one(torch.Size([5, 1]), torch.Size([5]), torch.Size([]))
         Traceback (most recent call last):
         ...
-        ValueError: log_prob: value has shape [5, 1] but the distribution's batch_shape
-        is [5] (event_shape []); this would broadcast to [5, 5] (every value against every
+        ValueError: log_prob: value has shape [5, 1] but the distribution has batch_shape
+        [5] and event_shape []; this would broadcast to [5, 5] (every value against every
         batch element). Pass value.squeeze(-1) of shape [5] for one value per batch
         element, or value.expand(5, 5) if every value against every batch element is meant.
     """
@@ -117,15 +117,21 @@ def check_no_trailing_one(
     if tuple(value_shape[start:]) != (*batch_shape, 1, *event_shape):
         return
     n = batch_shape[-1]
-    broadcast = [*value_shape[: start + b], n]
-    expanded = [*value_shape[: start + b], n, *event_shape]
+    value_batch = value_shape[: len(value_shape) - e]
     squeezed = [*value_shape[: start + b], *event_shape]
+    found = (
+        f"{owner}: {name} has shape {list(value_shape)} but {against} "
+        f"{list(batch_shape)} and event_shape {list(event_shape)}"
+    )
+    fix = f"Pass {name}.squeeze({-e - 1}) of shape {squeezed} for one {name} per batch element"
+    try:
+        broadcast = list(torch.broadcast_shapes(value_batch, batch_shape))
+    except RuntimeError:
+        raise ValueError(f"{found}; the stray 1 is the trailing-1 trap. {fix}.") from None
+    expanded = ", ".join(map(str, [*value_shape[: start + b], n, *event_shape]))
     raise ValueError(
-        f"{owner}: {name} has shape {list(value_shape)} but {against} is "
-        f"{list(batch_shape)} (event_shape {list(event_shape)}); this would broadcast to "
-        f"{broadcast} (every {name} against every batch element). Pass "
-        f"{name}.squeeze({-e - 1}) of shape {squeezed} for one {name} per batch element, "
-        f"or {name}.expand({', '.join(map(str, expanded))}) if every {name} against every "
+        f"{found}; this would broadcast to {broadcast} (every {name} against every batch "
+        f"element). {fix}, or {name}.expand({expanded}) if every {name} against every "
         f"batch element is meant."
     )
 
@@ -167,7 +173,7 @@ def broadcast_condition_batch(
         event_shape,
         name="x",
         owner=owner,
-        against="the condition's batch shape",
+        against="the condition has batch shape",
     )
     check_no_trailing_one(
         condition_shape,
@@ -175,7 +181,7 @@ def broadcast_condition_batch(
         condition_event_shape,
         name="condition",
         owner=owner,
-        against="the batch shape of x",
+        against="x has batch shape",
     )
     try:
         return torch.broadcast_shapes(x_batch, condition_batch)

@@ -6,36 +6,10 @@ import torch
 from torch import nn
 from torch.distributions import Categorical as TorchCategorical
 
-from pygen.layers._params import check_positive_int, check_tensor, describe
+from pygen.layers._checked import Categorical as CheckedCategorical
+from pygen.layers._params import check_positive_int, check_tensor, describe, params_size_method
 
 __all__ = ["Categorical"]
-
-
-class _LabelCheckedCategorical(TorchCategorical):
-    """``torch.distributions.Categorical`` that refuses labels shaped ``batch_shape + [1]``.
-
-    A label tensor ``[N, 1]`` against a categorical of batch shape ``[N]`` broadcasts to an
-    ``[N, N]`` log-probability (every label against every example) without any error: the
-    classic silent bug (TFP#535). That shape is refused with a ``ValueError``.
-    """
-
-    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
-        batch_shape = self.batch_shape
-        if (
-            isinstance(value, torch.Tensor)
-            and len(batch_shape) > 0
-            and value.dim() == len(batch_shape) + 1
-            and value.shape[-1] == 1
-            and value.shape[:-1] == batch_shape
-        ):
-            raise ValueError(
-                f"Categorical.log_prob: value has shape {list(value.shape)} but the "
-                f"distribution has batch_shape {list(batch_shape)} and event_shape []; this "
-                f"would broadcast to {[*batch_shape, batch_shape[-1]]} (every label against "
-                f"every example). Pass value.squeeze(-1) of shape {list(batch_shape)}, or use "
-                f"torch.distributions.Categorical(logits=d.logits) if the outer product is meant."
-            )
-        return super().log_prob(value)
 
 
 class Categorical(nn.Module):
@@ -79,7 +53,7 @@ class Categorical(nn.Module):
             check_positive_int(num_classes, "num_classes")
         self.num_classes = num_classes
 
-    @staticmethod
+    @params_size_method
     def params_size(num_classes: int) -> int:
         """Number of parameters (logits) the layer reads: ``num_classes``.
 
@@ -117,4 +91,4 @@ class Categorical(nn.Module):
             raise ValueError(
                 f"{layer}: logits must have shape [*batch, {expected}], got {list(logits.shape)}"
             )
-        return _LabelCheckedCategorical(logits=logits)
+        return CheckedCategorical(logits=logits)

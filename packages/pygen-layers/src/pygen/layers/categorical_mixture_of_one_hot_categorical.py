@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pygen.layers._params import check_positive_int
+from pygen.layers._params import check_positive_int, params_size_method
 from pygen.layers.mixture_same_family import MixtureSameFamily
 from pygen.layers.one_hot_categorical import OneHotCategorical
 
@@ -47,8 +47,8 @@ class CategoricalMixtureOfOneHotCategorical(MixtureSameFamily):
         )
         self.event_size = event_size
 
-    @staticmethod
-    def params_size(event_size: int, num_components: int) -> int:  # type: ignore[override]
+    @params_size_method
+    def params_size(event_size: int, num_components: int) -> int:
         """Number of parameters the layer reads: ``num_components * (1 + event_size)``.
 
         Args:

@@ -9,7 +9,7 @@ from torch import nn
 from torch.distributions import Distribution, constraints
 
 from pygen.distributions._validation import check_no_trailing_one
-from pygen.layers._params import check_tensor, describe
+from pygen.layers._params import check_tensor, describe, params_size_method
 
 __all__ = ["ConditionalAutoregressive"]
 
@@ -55,7 +55,7 @@ class _ConditionedDistribution(Distribution):
                 self.batch_shape,
                 self.event_shape,
                 owner="ConditionalAutoregressive.log_prob",
-                against="the condition's batch shape",
+                against="the condition has batch shape",
             )
         return self.model.log_prob(value, self.condition)
 
@@ -123,7 +123,7 @@ class ConditionalAutoregressive(nn.Module):
         self.model = model
         self.params_size(model)
 
-    @staticmethod
+    @params_size_method
     def params_size(model: nn.Module) -> int:
         """Number of parameters the layer reads: the model's ``condition_size``.
 

@@ -6,9 +6,17 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.distributions import Bernoulli, Distribution
+from torch.distributions import Distribution
 
-from pygen.layers._params import as_event_shape, describe, independent, parameter, reshape_params
+from pygen.layers._checked import Bernoulli
+from pygen.layers._params import (
+    as_event_shape,
+    describe,
+    independent,
+    parameter,
+    params_size_method,
+    reshape_params,
+)
 
 __all__ = ["IndependentBernoulli"]
 
@@ -53,7 +61,7 @@ class IndependentBernoulli(nn.Module):
         super().__init__()
         self.event_shape = as_event_shape(event_shape)
 
-    @staticmethod
+    @params_size_method
     def params_size(event_shape: int | Sequence[int]) -> int:
         """Number of parameters the layer reads: ``prod(event_shape)``.
 

@@ -6,15 +6,16 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.distributions import Categorical, Distribution
+from torch.distributions import Distribution
 
+from pygen.layers._checked import Categorical
 from pygen.layers._params import (
     as_event_shape,
     check_positive_int,
     describe,
     independent,
-    parameter_block,
-    reshape_params,
+    params_size_method,
+    reshape_params_by_element,
 )
 
 __all__ = ["IndependentCategorical"]
@@ -26,11 +27,17 @@ class IndependentCategorical(nn.Module):
     Parameter transform: none; each event element reads ``num_classes`` logits.
     ``params_size(event_shape, num_classes)`` is ``num_classes * prod(event_shape)``.
 
-    Parameter layout: flat, ``[*batch, num_classes * prod(event_shape)]``, read as
-    ``[*batch, num_classes, *event_shape]`` (the logits of class ``j`` for every element
-    come as one block), or channel-first, ``[*batch, num_classes * C, H, W]`` for
-    ``event_shape=[C, H, W]`` (channels ``j*C .. j*C + C - 1`` hold class ``j``'s logits).
-    Any other shape raises ``ValueError``.
+    Parameter layout (the original pygen's, element-major: each element's ``num_classes``
+    logits are contiguous):
+
+    * flat, ``[*batch, prod(event_shape) * num_classes]``, read as
+      ``[*batch, *event_shape, num_classes]``: element ``i``'s logits are
+      ``params[..., i * num_classes : (i + 1) * num_classes]``;
+    * channel-first, ``[*batch, C * num_classes, H, W]`` for ``event_shape=[C, H, W]``
+      (a convolution's output): channels ``c * num_classes .. c * num_classes +
+      num_classes - 1`` hold channel ``c``'s logits at every pixel.
+
+    The two are not one another flattened; a shape that fits neither raises ``ValueError``.
 
     Returns ``Independent(Categorical(logits), len(event_shape))``: ``batch_shape == batch``,
     ``event_shape == event_shape``; values are integer class labels.
@@ -44,15 +51,26 @@ class IndependentCategorical(nn.Module):
         ValueError: If a size is not positive.
 
     Example:
+        Flat: two elements, three classes each; element 0 reads logits 0..2, element 1
+        reads logits 3..5.
+
         >>> import torch
         >>> from pygen.layers import IndependentCategorical
-        >>> IndependentCategorical.params_size([1, 8, 8], num_classes=4)
-        256
-        >>> layer = IndependentCategorical([1, 8, 8], num_classes=4)
-        >>> d = layer(torch.randn(2, 4, 8, 8))
+        >>> layer = IndependentCategorical(event_shape=[2], num_classes=3)
+        >>> layer.params_size(), IndependentCategorical.params_size([2], 3)
+        (6, 6)
+        >>> d = layer(torch.tensor([[0.0, 0.0, 10.0, 10.0, 0.0, 0.0]]))
+        >>> d.mode
+        tensor([[2, 0]])
+
+        Channel-first: an 8x8 single-channel image with 4 classes per pixel, from a
+        convolution with ``1 * 4`` output channels.
+
+        >>> conv_out = torch.randn(2, 4, 8, 8)
+        >>> d = IndependentCategorical([1, 8, 8], num_classes=4)(conv_out)
         >>> d.batch_shape, d.event_shape
         (torch.Size([2]), torch.Size([1, 8, 8]))
-        >>> d.sample().max().item() < 4
+        >>> bool((d.mode[:, 0] == conv_out.argmax(1)).all())
         True
     """
 
@@ -61,7 +79,7 @@ class IndependentCategorical(nn.Module):
         self.event_shape = as_event_shape(event_shape)
         self.num_classes = check_positive_int(num_classes, "num_classes")
 
-    @staticmethod
+    @params_size_method
     def params_size(event_shape: int | Sequence[int], num_classes: int) -> int:
         """Number of parameters the layer reads: ``num_classes * prod(event_shape)``.
 
@@ -90,7 +108,7 @@ class IndependentCategorical(nn.Module):
             TypeError: If ``params`` is not a floating-point tensor.
             ValueError: If ``params`` has neither accepted shape.
         """
-        p = reshape_params(params, self.event_shape, self.num_classes, describe(self))
-        n = len(self.event_shape)
-        logits = parameter_block(p, n, 0, self.num_classes)
-        return independent(Categorical(logits=logits), n)
+        logits = reshape_params_by_element(
+            params, self.event_shape, self.num_classes, describe(self)
+        )
+        return independent(Categorical(logits=logits), len(self.event_shape))

@@ -8,13 +8,14 @@ import torch
 from torch import nn
 from torch.distributions import Distribution
 
-from pygen.distributions.discretized_logistic_mixture import DiscretizedLogisticMixture
+from pygen.layers._checked import DiscretizedLogisticMixture
 from pygen.layers._params import (
     as_event_shape,
     check_positive_int,
     describe,
     independent,
     parameter_block,
+    params_size_method,
     reshape_params,
 )
 
@@ -73,7 +74,7 @@ class IndependentDiscretizedLogisticMixture(nn.Module):
             raise ValueError(f"num_bins must be at least 2, got {num_bins}")
         self.num_bins = num_bins
 
-    @staticmethod
+    @params_size_method
     def params_size(event_shape: int | Sequence[int], num_mixtures: int) -> int:
         """Number of parameters the layer reads: ``3 * num_mixtures * prod(event_shape)``.
 

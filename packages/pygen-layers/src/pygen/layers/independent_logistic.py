@@ -8,12 +8,13 @@ import torch
 from torch import nn
 from torch.distributions import Distribution
 
-from pygen.distributions.logistic import Logistic
+from pygen.layers._checked import Logistic
 from pygen.layers._params import (
     as_event_shape,
     describe,
     independent,
     loc_and_scale,
+    params_size_method,
     reshape_params,
 )
 
@@ -59,7 +60,7 @@ class IndependentLogistic(nn.Module):
         super().__init__()
         self.event_shape = as_event_shape(event_shape)
 
-    @staticmethod
+    @params_size_method
     def params_size(event_shape: int | Sequence[int] = ()) -> int:
         """Number of parameters the layer reads: ``2 * prod(event_shape)``.
 

@@ -6,9 +6,17 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.distributions import Distribution, Poisson
+from torch.distributions import Distribution
 
-from pygen.layers._params import as_event_shape, describe, independent, parameter, reshape_params
+from pygen.layers._checked import Poisson
+from pygen.layers._params import (
+    as_event_shape,
+    describe,
+    independent,
+    parameter,
+    params_size_method,
+    reshape_params,
+)
 
 __all__ = ["IndependentPoisson"]
 
@@ -50,7 +58,7 @@ class IndependentPoisson(nn.Module):
         super().__init__()
         self.event_shape = as_event_shape(event_shape)
 
-    @staticmethod
+    @params_size_method
     def params_size(event_shape: int | Sequence[int] = ()) -> int:
         """Number of parameters the layer reads: ``prod(event_shape)``.
 
@@ -80,4 +88,4 @@ class IndependentPoisson(nn.Module):
         """
         p = reshape_params(params, self.event_shape, 1, describe(self))
         n = len(self.event_shape)
-        return independent(Poisson(parameter(p, n, 0).exp()), n)
+        return independent(Poisson(parameter(p, n, 0)), n)

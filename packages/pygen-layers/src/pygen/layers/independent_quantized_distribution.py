@@ -8,14 +8,14 @@ import torch
 from torch import nn
 from torch.distributions import Distribution
 
-from pygen.distributions.quantized_distribution import QuantizedDistribution
+from pygen.layers._checked import QuantizedDistribution
 from pygen.layers._params import (
     as_event_shape,
     check_positive_int,
     describe,
     independent,
-    parameter_block,
-    reshape_params,
+    params_size_method,
+    reshape_params_by_element,
 )
 
 __all__ = ["IndependentQuantizedDistribution"]
@@ -28,11 +28,17 @@ class IndependentQuantizedDistribution(nn.Module):
     for :class:`pygen.distributions.QuantizedDistribution`.
     ``params_size(event_shape, num_buckets)`` is ``num_buckets * prod(event_shape)``.
 
-    Parameter layout: flat, ``[*batch, num_buckets * prod(event_shape)]``, read as
-    ``[*batch, num_buckets, *event_shape]`` (bucket ``j``'s logits for every element come
-    as one block), or channel-first, ``[*batch, num_buckets * C, H, W]`` for
-    ``event_shape=[C, H, W]`` (channels ``j*C .. j*C + C - 1`` hold bucket ``j``). Any other
-    shape raises ``ValueError``.
+    Parameter layout (the original pygen's, element-major: each element's ``num_buckets``
+    logits are contiguous):
+
+    * flat, ``[*batch, prod(event_shape) * num_buckets]``, read as
+      ``[*batch, *event_shape, num_buckets]``: element ``i``'s bucket logits are
+      ``params[..., i * num_buckets : (i + 1) * num_buckets]``;
+    * channel-first, ``[*batch, C * num_buckets, H, W]`` for ``event_shape=[C, H, W]``
+      (a convolution's output): channels ``c * num_buckets .. c * num_buckets +
+      num_buckets - 1`` hold channel ``c``'s bucket logits at every pixel.
+
+    The two are not one another flattened; a shape that fits neither raises ``ValueError``.
 
     Returns ``Independent(QuantizedDistribution(logits), len(event_shape))``:
     ``batch_shape == batch``, ``event_shape == event_shape``; values lie in [0, 1] and
@@ -47,11 +53,24 @@ class IndependentQuantizedDistribution(nn.Module):
         ValueError: If a size is not positive.
 
     Example:
+        Flat: three elements with 8 buckets each; element ``c`` puts its mass on bucket
+        ``b`` by a large logit at position ``c * 8 + b``.
+
         >>> import torch
         >>> from torch import nn
         >>> from pygen.layers import IndependentQuantizedDistribution
-        >>> IndependentQuantizedDistribution.params_size([1, 28, 28], num_buckets=8)
-        6272
+        >>> layer = IndependentQuantizedDistribution([3], num_buckets=8)
+        >>> layer.params_size()
+        24
+        >>> logits = torch.full((1, 24), -1e4)
+        >>> buckets = torch.tensor([1, 5, 7])
+        >>> logits[0, torch.arange(3) * 8 + buckets] = 0.0
+        >>> d = layer(logits)
+        >>> d.log_prob(((buckets + 0.5) / 8).unsqueeze(0))
+        tensor([0.])
+
+        Channel-first: a convolution with ``1 * 8`` output channels for 28x28 images.
+
         >>> layer = IndependentQuantizedDistribution([1, 28, 28], num_buckets=8)
         >>> d = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), layer)(torch.randn(2, 4, 28, 28))
         >>> d.batch_shape, d.event_shape
@@ -65,7 +84,7 @@ class IndependentQuantizedDistribution(nn.Module):
         self.event_shape = as_event_shape(event_shape)
         self.num_buckets = check_positive_int(num_buckets, "num_buckets")
 
-    @staticmethod
+    @params_size_method
     def params_size(event_shape: int | Sequence[int], num_buckets: int = 8) -> int:
         """Number of parameters the layer reads: ``num_buckets * prod(event_shape)``.
 
@@ -94,7 +113,7 @@ class IndependentQuantizedDistribution(nn.Module):
             TypeError: If ``params`` is not a floating-point tensor.
             ValueError: If ``params`` has neither accepted shape.
         """
-        p = reshape_params(params, self.event_shape, self.num_buckets, describe(self))
-        n = len(self.event_shape)
-        logits = parameter_block(p, n, 0, self.num_buckets)
-        return independent(QuantizedDistribution(logits), n)
+        logits = reshape_params_by_element(
+            params, self.event_shape, self.num_buckets, describe(self)
+        )
+        return independent(QuantizedDistribution(logits), len(self.event_shape))

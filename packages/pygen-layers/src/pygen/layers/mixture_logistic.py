@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pygen.layers._params import as_event_shape, check_positive_int
+from pygen.layers._params import as_event_shape, check_positive_int, params_size_method
 from pygen.layers.independent_logistic import IndependentLogistic
 from pygen.layers.mixture_same_family import MixtureSameFamily
 
@@ -52,8 +52,8 @@ class MixtureLogistic(MixtureSameFamily):
         )
         self.event_shape = as_event_shape(event_shape)
 
-    @staticmethod
-    def params_size(num_components: int, event_shape: int | Sequence[int] = ()) -> int:  # type: ignore[override]
+    @params_size_method
+    def params_size(num_components: int, event_shape: int | Sequence[int] = ()) -> int:
         """Number of parameters the layer reads: ``M * (1 + 2 * prod(event_shape))``.
 
         Args:

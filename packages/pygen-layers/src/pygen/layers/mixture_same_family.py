@@ -9,7 +9,14 @@ from torch import nn
 from torch.distributions import Distribution
 from torch.distributions import MixtureSameFamily as TorchMixtureSameFamily
 
-from pygen.layers._params import check_positive_int, describe, mixture, split_mixture_params
+from pygen.layers._params import (
+    check_positive_int,
+    describe,
+    flat_params_only,
+    mixture,
+    params_size_method,
+    split_mixture_params,
+)
 
 __all__ = ["MixtureSameFamily"]
 
@@ -73,7 +80,7 @@ class MixtureSameFamily(nn.Module):
             check_positive_int(component_params_size, "component_params_size")
         self.component_params_size = component_params_size
 
-    @staticmethod
+    @params_size_method
     def params_size(num_components: int, component_params_size: int) -> int:
         """Number of parameters the layer reads: ``M + M * component_params_size``.
 
@@ -114,4 +121,6 @@ class MixtureSameFamily(nn.Module):
         logits, components = split_mixture_params(
             params, self.num_components, self.component_params_size, layer
         )
-        return mixture(logits, self.component_layer(components), layer)
+        with flat_params_only():
+            component = self.component_layer(components)
+        return mixture(logits, component, layer)

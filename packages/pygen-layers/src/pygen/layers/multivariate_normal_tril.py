@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.distributions import MultivariateNormal
 
-from pygen.layers._params import check_last_dim, check_positive_int, describe
+from pygen.layers._checked import MultivariateNormal
+from pygen.layers._params import (
+    check_last_dim,
+    check_positive_int,
+    describe,
+    params_size_method,
+)
 
 __all__ = ["MultivariateNormalTriL"]
 
@@ -53,7 +58,7 @@ class MultivariateNormalTriL(nn.Module):
         self.register_buffer("_rows", rows, persistent=False)
         self.register_buffer("_cols", cols, persistent=False)
 
-    @staticmethod
+    @params_size_method
     def params_size(event_size: int) -> int:
         """Number of parameters the layer reads: ``d + d * (d + 1) / 2``.
 

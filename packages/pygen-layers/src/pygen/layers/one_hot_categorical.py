@@ -6,7 +6,13 @@ import torch
 from torch import nn
 from torch.distributions import OneHotCategorical as TorchOneHotCategorical
 
-from pygen.layers._params import check_last_dim, check_positive_int, describe
+from pygen.layers._checked import OneHotCategorical as CheckedOneHotCategorical
+from pygen.layers._params import (
+    check_last_dim,
+    check_positive_int,
+    describe,
+    params_size_method,
+)
 
 __all__ = ["OneHotCategorical"]
 
@@ -41,7 +47,7 @@ class OneHotCategorical(nn.Module):
         super().__init__()
         self.event_size = check_positive_int(event_size, "event_size")
 
-    @staticmethod
+    @params_size_method
     def params_size(event_size: int) -> int:
         """Number of parameters the layer reads: ``event_size``.
 
@@ -70,4 +76,4 @@ class OneHotCategorical(nn.Module):
             ValueError: If the last dimension of ``params`` is not ``event_size``.
         """
         logits = check_last_dim(params, self.event_size, describe(self))
-        return TorchOneHotCategorical(logits=logits)
+        return CheckedOneHotCategorical(logits=logits)
