@@ -30,6 +30,7 @@ from pygen.callbacks.tb_dataset_log_prob import (
 from pygen.callbacks.tb_histograms import TBHistogramsCallback
 from pygen.callbacks.tb_images import TBImagesCallback
 from pygen.callbacks.tb_metrics import TBMetricsCallback
+from pygen.callbacks.tb_reconstructions import TBReconstructionsCallback
 from pygen.callbacks.tb_total_log_prob import TBTotalLogProbCallback
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "TBHistogramsCallback",
     "TBImagesCallback",
     "TBMetricsCallback",
+    "TBReconstructionsCallback",
     "TBTotalLogProbCallback",
     "callback_compose",
     "make_labelled_images_grid",
