@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from pygen.distributions._validation import check_count
@@ -22,20 +23,20 @@ class ELBOObjective:
     """Maximise a VAE's ELBO (``reconstruction - beta * kl``); report its terms.
 
     Called with ``(model, batch)``, where ``batch[0]`` is the data and ``model`` a
-    :class:`~pygen.distributions.VAE` (or any module whose ``forward(x)`` returns
-    :class:`~pygen.distributions.ELBOTerms`, e.g. a DistributedDataParallel wrapper of
-    one), it returns ``(objective, metrics)``, each value of shape ``[batch]``:
+    :class:`~pygen.distributions.VAE` (or any module whose ``forward(x, num_samples=...,
+    relaxed=...)`` returns :class:`~pygen.distributions.ELBOTerms`, e.g. a
+    DistributedDataParallel wrapper of one), it returns ``(objective, metrics)``, each
+    value of shape ``[batch]``:
 
-    - ``objective``: ``reconstruction - beta * kl`` (the ELBO when ``beta == 1``);
+    - ``objective``: ``reconstruction - beta * kl`` (the ELBO when ``beta == 1``), the
+      value to maximise. While a discrete posterior is relaxed (training mode) it is the
+      relaxed surrogate, which is not a bound on the discrete model's likelihood.
     - ``metrics["elbo"]``, ``metrics["reconstruction"]``, ``metrics["kl"]``: the ELBO (a
-      lower bound on ``log p(x)``, in nats) and its terms. While a discrete posterior is
-      relaxed (training mode) the first two are named ``relaxed_elbo`` and
-      ``relaxed_reconstruction``: the relaxed surrogate is not a bound on the discrete
-      model's likelihood.
-
+      lower bound on ``log p(x)``, in nats) and its terms, detached. For a relaxed
+      posterior they come from a second, gradient-free pass with exact discrete samples,
+      so ``elbo`` is always a bound, and training and validation report the same names.
     Args:
-        num_samples: Samples of ``z`` per example (``model.elbo``'s ``num_samples``);
-            with more than one the objective goes through ``model.elbo`` directly.
+        num_samples: Samples of ``z`` per example (``VAE.elbo``'s ``num_samples``).
 
     Raises:
         TypeError: If ``num_samples`` is not an int.
@@ -74,11 +75,14 @@ class ELBOObjective:
 
     def __call__(self, model: Any, batch: Sequence[Any]) -> tuple[Tensor, dict[str, Tensor]]:
         x = batch[0]
-        terms = model(x) if self.num_samples == 1 else model.elbo(x, num_samples=self.num_samples)
-        prefix = "relaxed_" if terms.relaxed else ""
+        terms = model(x, num_samples=self.num_samples)
+        reported = terms
+        if terms.relaxed:
+            with torch.no_grad():
+                reported = model(x, num_samples=self.num_samples, relaxed=False)
         metrics = {
-            f"{prefix}elbo": terms.elbo,
-            f"{prefix}reconstruction": terms.reconstruction,
-            "kl": terms.kl,
+            "elbo": reported.elbo.detach(),
+            "reconstruction": reported.reconstruction.detach(),
+            "kl": reported.kl.detach(),
         }
         return terms.objective, metrics

@@ -330,9 +330,9 @@ class VAE(nn.Module):
             analytic_kl=analytic,
         )
 
-    def forward(self, x: Tensor) -> ELBOTerms:
-        """:meth:`elbo` with one sample (``forward`` is what DistributedDataParallel syncs)."""
-        return self.elbo(x)
+    def forward(self, x: Tensor, *, num_samples: int = 1, relaxed: bool | None = None) -> ELBOTerms:
+        """:meth:`elbo` (``forward`` is what DistributedDataParallel synchronises)."""
+        return self.elbo(x, num_samples=num_samples, relaxed=relaxed)
 
     def iwae(self, x: Tensor, k: int, *, chunk_size: int | None = None) -> Tensor:
         """The importance-weighted bound IWAE-k of each example, in nats: ``[batch]``.
