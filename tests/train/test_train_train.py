@@ -469,7 +469,7 @@ def test_train_compile_opt_in_trains(monkeypatch):
         DistributionTrainer, NormalModel(), TensorDataset(torch.randn(16)), 8, 1, compile=True
     )
     trainer.train()
-    assert calls == ["LogProbModule"]
+    assert calls == ["ObjectiveModule"]
     assert trainer.batch_num == 2
     assert real_compile is not recording_compile
 

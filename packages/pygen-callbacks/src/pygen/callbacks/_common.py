@@ -18,6 +18,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from pygen.train.metric_names import metric_kind
+from pygen.train.state import TrainerState
+
 __all__: list[str] = []
 
 Mode = Literal["auto", "max", "min"]
@@ -84,13 +87,16 @@ def resolve_mode(owner: str, monitor: str, mode: Any) -> Literal["max", "min"]:
         raise ValueError(f"{owner}: mode must be one of 'auto', 'max', 'min'; got {mode!r}")
     if mode != "auto":
         return mode
+    if metric_kind(monitor) != "other":  # log-likelihoods and their bounds (elbo, iwae_k)
+        return "max"
     if monitor.endswith(_MAXIMISED_SUFFIXES):
         return "max"
     if monitor.endswith(_MINIMISED_SUFFIXES):
         return "min"
     raise ValueError(
         f"{owner}: mode='auto' cannot tell whether monitor={monitor!r} should go up or down "
-        f"(known: names ending in {', '.join(_MAXIMISED_SUFFIXES)} are maximised, "
+        "(known: log-likelihoods and bounds such as elbo and iwae_k, and names ending in "
+        f"{', '.join(_MAXIMISED_SUFFIXES)} are maximised, "
         f"{', '.join(_MINIMISED_SUFFIXES)} minimised); pass mode='max' or mode='min'"
     )
 
@@ -108,12 +114,12 @@ def is_improvement(
     return score < best - min_delta
 
 
-def is_main_process(trainer: Any) -> bool:
+def is_main_process(trainer: TrainerState) -> bool:
     """Whether this process should write logs and files (rank 0, or not distributed)."""
     return bool(getattr(trainer, "is_main_process", True))
 
 
-def trainer_attribute(owner: str, trainer: Any, name: str) -> Any:
+def trainer_attribute(owner: str, trainer: TrainerState, name: str) -> Any:
     """Read ``trainer.<name>``, raising a clear error if the trainer has no such attribute."""
     try:
         return getattr(trainer, name)
@@ -124,7 +130,7 @@ def trainer_attribute(owner: str, trainer: Any, name: str) -> Any:
         ) from None
 
 
-def monitored_value(owner: str, trainer: Any, monitor: str) -> float:
+def monitored_value(owner: str, trainer: TrainerState, monitor: str) -> float:
     """Read ``trainer.metrics[monitor]`` as a float, or explain what is missing."""
     metrics = trainer_attribute(owner, trainer, "metrics")
     if monitor not in metrics:
@@ -145,7 +151,7 @@ def unwrap_model(model: Any) -> Any:
     return model
 
 
-def model_device(trainer: Any, model: Any) -> torch.device:
+def model_device(trainer: TrainerState, model: Any) -> torch.device:
     """The device inputs for ``model`` should live on."""
     device = getattr(trainer, "device", None)
     if device is not None:

@@ -20,6 +20,7 @@ from pygen.callbacks._common import (
 )
 from pygen.callbacks.image_folder_writer import ImageFolderWriter
 from pygen.train.callback import Callback
+from pygen.train.state import TrainerState
 
 __all__: list[str] = []
 
@@ -96,32 +97,32 @@ class ImageCallback(Callback, abc.ABC):
         """Raise TypeError if ``model`` lacks what this callback needs."""
 
     @abc.abstractmethod
-    def make_image(self, trainer: Any) -> torch.Tensor:
+    def make_image(self, trainer: TrainerState) -> torch.Tensor:
         """Render the image to log for the trainer's current state."""
 
-    def _checked_model(self, trainer: Any) -> Any:
+    def _checked_model(self, trainer: TrainerState) -> Any:
         model = unwrap_model(trainer_attribute(self.owner, trainer, "trainable"))
         if not self._model_checked:
             self.check_model(model)
             self._model_checked = True
         return model
 
-    def on_train_start(self, trainer: Any) -> None:
+    def on_train_start(self, trainer: TrainerState) -> None:
         """Check the model before the first epoch, so a bad pairing fails immediately."""
         self._checked_model(trainer)
 
-    def on_epoch_end(self, trainer: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Log the image for the finished epoch."""
         self(trainer)
 
-    def on_train_end(self, trainer: Any) -> None:
+    def on_train_end(self, trainer: TrainerState) -> None:
         """Flush the TensorBoard writer so the last image is on disk."""
         if self.tb_writer is not None and is_main_process(trainer):
             flush = getattr(self.tb_writer, "flush", None)
             if callable(flush):
                 flush()
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Render and write the image at step ``trainer.epoch`` (main process only).
 
         Args:

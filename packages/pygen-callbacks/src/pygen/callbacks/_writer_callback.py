@@ -7,6 +7,7 @@ from typing import Any
 
 from pygen.callbacks._common import check_writer, is_main_process
 from pygen.train.callback import Callback
+from pygen.train.state import TrainerState
 
 __all__: list[str] = []
 
@@ -19,7 +20,7 @@ class WriterCallback(Callback):
         self.owner = owner
         self.tb_writer = tb_writer
 
-    def on_train_end(self, trainer: Any) -> None:
+    def on_train_end(self, trainer: TrainerState) -> None:
         """Flush the writer so everything logged is on disk when ``train()`` returns."""
         if is_main_process(trainer):
             flush = getattr(self.tb_writer, "flush", None)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pygen.train.callback import Callback
+from pygen.train.state import TrainerState
 
 __all__ = ["ComposedCallback", "callback_compose"]
 
@@ -55,7 +56,7 @@ class ComposedCallback(Callback):
     def _hooked(self) -> list[Callback]:
         return [member for member in self.callbacks if isinstance(member, Callback)]
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Call each member with ``trainer``, in order.
 
         Args:
@@ -74,27 +75,27 @@ class ComposedCallback(Callback):
                 )
             member(trainer)
 
-    def on_train_start(self, trainer: Any) -> None:
+    def on_train_start(self, trainer: TrainerState) -> None:
         """Forward to the members' ``on_train_start``."""
         for member in self._hooked():
             member.on_train_start(trainer)
 
-    def on_epoch_start(self, trainer: Any) -> None:
+    def on_epoch_start(self, trainer: TrainerState) -> None:
         """Forward to the members' ``on_epoch_start``."""
         for member in self._hooked():
             member.on_epoch_start(trainer)
 
-    def on_batch_end(self, trainer: Any) -> None:
+    def on_batch_end(self, trainer: TrainerState) -> None:
         """Forward to the members' ``on_batch_end``."""
         for member in self._hooked():
             member.on_batch_end(trainer)
 
-    def on_epoch_end(self, trainer: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Forward to the members' ``on_epoch_end``."""
         for member in self._hooked():
             member.on_epoch_end(trainer)
 
-    def on_train_end(self, trainer: Any) -> None:
+    def on_train_end(self, trainer: TrainerState) -> None:
         """Forward to the members' ``on_train_end``."""
         for member in self._hooked():
             member.on_train_end(trainer)

@@ -16,6 +16,7 @@ from pygen.callbacks._common import (
     trainer_attribute,
 )
 from pygen.train.callback import Callback
+from pygen.train.state import TrainerState
 
 __all__ = ["CSVLogger"]
 
@@ -87,11 +88,11 @@ class CSVLogger(Callback):
         self.fieldnames: list[str] = []
         self._started = False
 
-    def on_epoch_end(self, trainer: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Write the epoch's row."""
         self(trainer)
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Write ``{"epoch": trainer.epoch, **trainer.metrics}`` as one row.
 
         Args:

@@ -16,6 +16,7 @@ from pygen.callbacks._common import (
     trainer_attribute,
 )
 from pygen.train.callback import Callback
+from pygen.train.state import TrainerState
 
 __all__ = ["EarlyStopping"]
 
@@ -99,11 +100,11 @@ class EarlyStopping(Callback):
         self.stopped_epoch: int | None = None
         self.stop_reason = ""
 
-    def on_epoch_end(self, trainer: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Update the counters and ask the trainer to stop if patience ran out."""
         self(trainer)
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Read ``trainer.metrics[monitor]`` and set ``trainer.should_stop`` when done.
 
         Args:
@@ -131,7 +132,7 @@ class EarlyStopping(Callback):
                 f"by more than {self.min_delta} for {self.wait_count} epoch(s)",
             )
 
-    def _stop(self, trainer: Any, epoch: int, reason: str) -> None:
+    def _stop(self, trainer: TrainerState, epoch: int, reason: str) -> None:
         trainer.should_stop = True
         self.stopped_epoch = epoch
         self.stop_reason = reason

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pygen.callbacks._common import check_name, is_main_process, trainer_attribute
 from pygen.callbacks._writer_callback import WriterCallback
+from pygen.train.state import TrainerState
 
 __all__ = ["LearningRateMonitor"]
 
@@ -57,7 +58,7 @@ class LearningRateMonitor(WriterCallback):
             )
         self.logging_interval = logging_interval
 
-    def learning_rates(self, trainer: Any) -> dict[str, float]:
+    def learning_rates(self, trainer: TrainerState) -> dict[str, float]:
         """The tag and current learning rate of each parameter group.
 
         Args:
@@ -83,28 +84,28 @@ class LearningRateMonitor(WriterCallback):
             for index, group in enumerate(groups)
         }
 
-    def _log(self, trainer: Any, step_attribute: str) -> None:
+    def _log(self, trainer: TrainerState, step_attribute: str) -> None:
         if not is_main_process(trainer):
             return
         step = int(trainer_attribute(self.owner, trainer, step_attribute))
         for tag, value in self.learning_rates(trainer).items():
             self.tb_writer.add_scalar(tag, value, step)
 
-    def on_train_start(self, trainer: Any) -> None:
+    def on_train_start(self, trainer: TrainerState) -> None:
         """Check that the trainer's optimizer exposes learning rates."""
         self.learning_rates(trainer)
 
-    def on_batch_end(self, trainer: Any) -> None:
+    def on_batch_end(self, trainer: TrainerState) -> None:
         """Log at ``trainer.batch_num`` when ``logging_interval="batch"``."""
         if self.logging_interval == "batch":
             self._log(trainer, "batch_num")
 
-    def on_epoch_end(self, trainer: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Log at ``trainer.epoch`` when ``logging_interval="epoch"``."""
         if self.logging_interval == "epoch":
             self._log(trainer, "epoch")
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Log the learning rates at the step of ``logging_interval``.
 
         Args:

@@ -24,6 +24,7 @@ from pygen.callbacks._common import (
 )
 from pygen.train.callback import Callback
 from pygen.train.checkpoint import atomic_save, safe_load
+from pygen.train.state import TrainerState
 
 __all__ = ["ModelCheckpoint"]
 
@@ -163,7 +164,7 @@ class ModelCheckpoint(Callback):
         self.best_score: float | None = None
         self.best_epoch: int | None = None
 
-    def on_train_start(self, trainer: Any) -> None:
+    def on_train_start(self, trainer: TrainerState) -> None:
         """Fail before the first epoch if ``val_*`` is monitored without validation data."""
         if self.monitor is not None and self.monitor.startswith("val_"):
             validation = getattr(trainer, "validation_dataset", "unknown")
@@ -174,11 +175,11 @@ class ModelCheckpoint(Callback):
                     f"trainer or monitor a training metric such as 'log_prob'"
                 )
 
-    def on_epoch_end(self, trainer: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Save the best and/or last model."""
         self(trainer)
 
-    def _payload(self, trainer: Any, epoch: int, score: float | None) -> dict[str, Any]:
+    def _payload(self, trainer: TrainerState, epoch: int, score: float | None) -> dict[str, Any]:
         model = unwrap_model(trainer_attribute(_OWNER, trainer, "trainable"))
         if not isinstance(model, nn.Module):
             raise TypeError(
@@ -202,7 +203,7 @@ class ModelCheckpoint(Callback):
             payload["optimizer"] = optimizer.state_dict()
         return payload
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Check the monitored metric and write the checkpoint file(s) for this epoch.
 
         Args:

@@ -14,6 +14,7 @@ from pygen.callbacks._common import (
 )
 from pygen.callbacks._writer_callback import WriterCallback
 from pygen.train.evaluate import evaluate
+from pygen.train.state import TrainerState
 
 __all__ = ["TBAccuracyCallback"]
 
@@ -66,11 +67,11 @@ class TBAccuracyCallback(WriterCallback):
         self.batch_size = check_positive_int(self.owner, "batch_size", batch_size)
         self.last_metrics: dict[str, float] = {}
 
-    def on_epoch_end(self, trainer: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Evaluate the dataset and log the accuracy."""
         self(trainer)
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Evaluate ``dataset`` and write the accuracy at step ``trainer.epoch``.
 
         Args:

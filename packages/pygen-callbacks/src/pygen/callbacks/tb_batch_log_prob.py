@@ -6,6 +6,7 @@ from typing import Any
 
 from pygen.callbacks._common import check_name, is_main_process, trainer_attribute
 from pygen.callbacks._writer_callback import WriterCallback
+from pygen.train.state import TrainerState
 
 __all__ = ["TBBatchLogProbCallback"]
 
@@ -40,11 +41,11 @@ class TBBatchLogProbCallback(WriterCallback):
         super().__init__("TBBatchLogProbCallback", tb_writer, ("add_scalar",))
         self.tb_name = check_name(self.owner, "tb_name", tb_name)
 
-    def on_batch_end(self, trainer: Any) -> None:
+    def on_batch_end(self, trainer: TrainerState) -> None:
         """Log the batch's log-likelihood."""
         self(trainer)
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Write ``trainer.log_prob_item`` at step ``trainer.batch_num``.
 
         Args:

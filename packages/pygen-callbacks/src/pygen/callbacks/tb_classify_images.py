@@ -16,6 +16,7 @@ from pygen.callbacks._images import (
     to_unit_images,
 )
 from pygen.callbacks.labelled_images_grid import make_labelled_images_grid
+from pygen.train.state import TrainerState
 
 __all__ = ["TBClassifyImagesCallback"]
 
@@ -127,7 +128,7 @@ class TBClassifyImagesCallback(ImageCallback):
                 f"categorical distribution; got non-callable {type(model).__name__}"
             )
 
-    def predict(self, trainer: Any) -> list[str]:
+    def predict(self, trainer: TrainerState) -> list[str]:
         """The predicted class name of each of the 25 images.
 
         Args:
@@ -162,7 +163,7 @@ class TBClassifyImagesCallback(ImageCallback):
             )
         return [self.class_labels[index] for index in scores.argmax(dim=-1).tolist()]
 
-    def make_image(self, trainer: Any) -> torch.Tensor:
+    def make_image(self, trainer: TrainerState) -> torch.Tensor:
         """Classify the 25 images and draw the titled 5 x 5 grid.
 
         Args:

@@ -15,6 +15,7 @@ from pygen.callbacks._images import (
     evaluation_mode,
     to_unit_images,
 )
+from pygen.train.state import TrainerState
 
 __all__ = ["TBConditionalImagesCallback"]
 
@@ -117,7 +118,7 @@ class TBConditionalImagesCallback(ImageCallback):
                 f"distribution; got non-callable {type(model).__name__}"
             )
 
-    def make_image(self, trainer: Any) -> torch.Tensor:
+    def make_image(self, trainer: TrainerState) -> torch.Tensor:
         """Sample every conditioning input ``num_samples`` times and arrange the grid.
 
         Args:

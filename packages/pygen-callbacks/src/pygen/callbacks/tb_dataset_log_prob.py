@@ -14,6 +14,7 @@ from pygen.callbacks._common import (
 )
 from pygen.callbacks._writer_callback import WriterCallback
 from pygen.train.evaluate import evaluate
+from pygen.train.state import TrainerState
 
 __all__ = ["TBDatasetLogProbDistributionCallback", "TBDatasetLogProbLayerCallback"]
 
@@ -44,11 +45,11 @@ class _TBDatasetLogProbCallback(WriterCallback):
         self.reverse_inputs = reverse_inputs
         self.last_metrics: dict[str, float] = {}
 
-    def on_epoch_end(self, trainer: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Evaluate the dataset and log its log-likelihood."""
         self(trainer)
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Evaluate ``dataset`` and write its mean log-likelihood at step ``trainer.epoch``.
 
         Args:

@@ -8,6 +8,7 @@ from torch import nn
 
 from pygen.callbacks._common import is_main_process, trainer_attribute, unwrap_model
 from pygen.callbacks._writer_callback import WriterCallback
+from pygen.train.state import TrainerState
 
 __all__ = ["TBHistogramsCallback"]
 
@@ -82,7 +83,7 @@ class TBHistogramsCallback(WriterCallback):
         self.weights_prefix = weights_prefix
         self.gradients_prefix = gradients_prefix
 
-    def _model(self, trainer: Any) -> nn.Module:
+    def _model(self, trainer: TrainerState) -> nn.Module:
         model = unwrap_model(trainer_attribute(self.owner, trainer, "trainable"))
         if not isinstance(model, nn.Module):
             raise TypeError(
@@ -91,15 +92,15 @@ class TBHistogramsCallback(WriterCallback):
             )
         return model
 
-    def on_train_start(self, trainer: Any) -> None:
+    def on_train_start(self, trainer: TrainerState) -> None:
         """Check that the trainable is a module."""
         self._model(trainer)
 
-    def on_epoch_end(self, trainer: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Log the histograms."""
         self(trainer)
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Write the weight and gradient histograms at step ``trainer.epoch``.
 
         Args:

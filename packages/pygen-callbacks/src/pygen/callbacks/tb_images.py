@@ -15,6 +15,7 @@ from pygen.callbacks._images import (
     evaluation_mode,
     to_unit_images,
 )
+from pygen.train.state import TrainerState
 
 __all__ = ["TBImagesCallback"]
 
@@ -102,7 +103,7 @@ class TBImagesCallback(ImageCallback):
                 f"method; got {type(model).__name__} without one"
             )
 
-    def make_image(self, trainer: Any) -> torch.Tensor:
+    def make_image(self, trainer: TrainerState) -> torch.Tensor:
         """Draw ``num_samples`` samples and arrange them in a grid.
 
         Args:

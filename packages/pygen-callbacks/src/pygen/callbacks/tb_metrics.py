@@ -7,6 +7,7 @@ from typing import Any
 
 from pygen.callbacks._common import is_main_process, trainer_attribute
 from pygen.callbacks._writer_callback import WriterCallback
+from pygen.train.state import TrainerState
 
 __all__ = ["TBMetricsCallback"]
 
@@ -81,7 +82,7 @@ class TBMetricsCallback(WriterCallback):
                 continue
             self.tb_writer.add_scalar(f"{prefix}{key}", float(value), step)
 
-    def on_batch_end(self, trainer: Any) -> None:
+    def on_batch_end(self, trainer: TrainerState) -> None:
         """Log ``trainer.batch_metrics`` at ``trainer.batch_num`` (if enabled)."""
         if not self.log_batch_metrics or not is_main_process(trainer):
             return
@@ -89,11 +90,11 @@ class TBMetricsCallback(WriterCallback):
         step = int(trainer_attribute(self.owner, trainer, "batch_num"))
         self._write(metrics, self.batch_prefix, step)
 
-    def on_epoch_end(self, trainer: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Log the epoch metrics."""
         self(trainer)
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Write every numeric entry of ``trainer.metrics`` at step ``trainer.epoch``.
 
         Args:

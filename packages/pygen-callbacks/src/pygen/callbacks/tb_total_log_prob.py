@@ -6,6 +6,7 @@ from typing import Any
 
 from pygen.callbacks._common import check_name, is_main_process, trainer_attribute
 from pygen.callbacks._writer_callback import WriterCallback
+from pygen.train.state import TrainerState
 
 __all__ = ["TBTotalLogProbCallback"]
 
@@ -42,11 +43,11 @@ class TBTotalLogProbCallback(WriterCallback):
         super().__init__("TBTotalLogProbCallback", tb_writer, ("add_scalar",))
         self.tb_name = check_name(self.owner, "tb_name", tb_name)
 
-    def on_epoch_end(self, trainer: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Log the epoch's log-likelihood."""
         self(trainer)
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: TrainerState) -> None:
         """Write the epoch's mean log-likelihood at step ``trainer.epoch``.
 
         Args:
@@ -57,7 +58,7 @@ class TBTotalLogProbCallback(WriterCallback):
         step = int(trainer_attribute(self.owner, trainer, "epoch"))
         self.tb_writer.add_scalar(self.tb_name, self.epoch_log_prob(trainer), step)
 
-    def epoch_log_prob(self, trainer: Any) -> float:
+    def epoch_log_prob(self, trainer: TrainerState) -> float:
         """The finished epoch's mean log-likelihood per example.
 
         Args:

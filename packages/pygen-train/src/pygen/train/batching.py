@@ -67,7 +67,7 @@ def _fast_fetch(dataset: Any) -> Fetch | None:
         parent = _fast_fetch(dataset.dataset)
         if parent is None:
             return None
-        mapping = torch.as_tensor(list(dataset.indices), dtype=torch.long)
+        mapping = torch.as_tensor(list(dataset.indices), dtype=torch.long, device="cpu")
         return lambda index: parent(mapping[index])
     getitems = getattr(dataset, "__getitems__", None)
     if getitems is not None:
@@ -190,12 +190,13 @@ class BatchLoader:
     def indices(self, epoch: int) -> torch.Tensor:
         """This rank's example indices for ``epoch``, in visiting order."""
         size = len(self.dataset)
+        # on the CPU whatever torch.set_default_device says: the generator is a CPU one
         if self.shuffle:
-            generator = torch.Generator()
+            generator = torch.Generator(device="cpu")
             generator.manual_seed(epoch_seed(self.seed, epoch))
-            order = torch.randperm(size, generator=generator)
+            order = torch.randperm(size, generator=generator, device="cpu")
         else:
-            order = torch.arange(size)
+            order = torch.arange(size, device="cpu")
         return order[self.rank : self.per_rank * self.world_size : self.world_size]
 
     def batches(self, epoch: int, start: int = 0) -> Iterator[Any]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from pygen.train.train import _Trainer
+from pygen.train.state import TrainerState
 
 __all__ = ["Callback"]
 
@@ -13,16 +13,18 @@ __all__ = ["Callback"]
 class Callback:
     """Base class for training callbacks: override the hooks you need.
 
-    Every hook receives the trainer; see :class:`pygen.train.train.DistributionTrainer`
-    for the attributes a hook can read (``epoch``, ``batch_num``, ``log_prob_item``,
-    ``batch_metrics``, ``metrics``, ``history``, ``trainable``, ``optimizer``, ...).
-    Hooks run in this order::
+    Every hook receives the trainer, typed as :class:`pygen.train.state.TrainerState`
+    (the attributes a hook can read: ``epoch``, ``batch_num``, ``global_step``,
+    ``batch_metrics``, ``metrics``, ``val_metrics``, ``history``, ``trainable``,
+    ``optimizer``, ...). Hooks run in this order::
 
         on_train_start
         for each epoch:
             on_epoch_start
-            for each batch: (optimizer step) -> on_batch_end
-            (epoch metrics, validation, history) -> on_epoch_end
+            for each optimizer update (accumulate_grad_batches batches):
+                (optimizer step) -> on_batch_end
+                (every validate_every_n_steps: validation -> on_validation_end)
+            (epoch metrics, validation -> on_validation_end, history) -> on_epoch_end
             (scheduler step, trainer checkpoint)
         on_train_end
 
@@ -55,19 +57,22 @@ class Callback:
         {'count': 5}
     """
 
-    def on_train_start(self, trainer: _Trainer) -> None:
+    def on_train_start(self, trainer: TrainerState) -> None:
         """Called once when :meth:`train` starts (after a resume has been loaded)."""
 
-    def on_epoch_start(self, trainer: _Trainer) -> None:
+    def on_epoch_start(self, trainer: TrainerState) -> None:
         """Called at the start of every epoch, before its first batch."""
 
-    def on_batch_end(self, trainer: _Trainer) -> None:
+    def on_batch_end(self, trainer: TrainerState) -> None:
         """Called after every optimizer step, once the batch metrics are set."""
 
-    def on_epoch_end(self, trainer: _Trainer) -> None:
+    def on_validation_end(self, trainer: TrainerState) -> None:
+        """Called after each validation, once ``trainer.val_metrics`` is set."""
+
+    def on_epoch_end(self, trainer: TrainerState) -> None:
         """Called after the epoch's metrics, validation and history are updated."""
 
-    def on_train_end(self, trainer: _Trainer) -> None:
+    def on_train_end(self, trainer: TrainerState) -> None:
         """Called once when training finishes normally (not on errors or interrupts)."""
 
     def state_dict(self) -> dict[str, Any]:
@@ -88,3 +93,21 @@ class Callback:
                 f"{type(self).__name__}.load_state_dict: state must be a dict, "
                 f"got {type(state).__name__}"
             )
+
+
+class _LegacyCallback(Callback):
+    """A plain ``f(trainer)`` of the original API, called at one event."""
+
+    def __init__(
+        self, function: Callable[[Any], Any], event: Literal["on_batch_end", "on_epoch_end"]
+    ) -> None:
+        self.function = function
+        self.event = event
+
+    def on_batch_end(self, trainer: TrainerState) -> None:
+        if self.event == "on_batch_end":
+            self.function(trainer)
+
+    def on_epoch_end(self, trainer: TrainerState) -> None:
+        if self.event == "on_epoch_end":
+            self.function(trainer)

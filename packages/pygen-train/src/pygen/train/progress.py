@@ -52,6 +52,10 @@ class ProgressBar:
         self._done = 0
         self._next_draw = 0.0
 
+    def due(self, done: int) -> bool:
+        """Whether :meth:`update` would draw now (so the caller need not compute values)."""
+        return self._live and (time.monotonic() >= self._next_draw or done >= self._total)
+
     def update(self, done: int, log_prob: float) -> None:
         """Record that ``done`` batches of the epoch are finished."""
         self._done = done
@@ -64,8 +68,10 @@ class ProgressBar:
         self.stream.write(f"\r{self._prefix}: {done}/{self._total} log_prob {log_prob:.4f}")
         self.stream.flush()
 
-    def end_epoch(self, metrics: dict[str, float]) -> None:
-        """Finish the epoch's line with its metrics."""
+    def end_epoch(self, metrics: dict[str, float], done: int | None = None) -> None:
+        """Finish the epoch's line with its metrics (``done``: batches, if not updated)."""
+        if done is not None:
+            self._done = done
         if not self.enabled:
             return
         shown = ", ".join(f"{name} {value:.4f}" for name, value in metrics.items())

@@ -2,182 +2,121 @@
 
 ``DistributionTrainer`` maximises ``trainable.log_prob(x)`` for the first element ``x`` of
 each dataset item; ``LayerTrainer`` maximises ``trainable(x).log_prob(y)`` for items
-``(x, y, ...)`` (or ``(y, x, ...)`` with ``reverse_inputs=True``). The trainable is any
-``nn.Module`` with a ``log_prob`` method (or returning an object with one), including
-modules built only from ``torch.distributions``.
+``(x, y, ...)`` (or ``(y, x, ...)`` with ``reverse_inputs=True``). Either maximises any
+other objective given as ``objective=f`` with ``f(model, batch)`` returning a per-example
+tensor, or that tensor and a dict of per-example metrics (see
+:mod:`pygen.train.objective`; name a bound ``"elbo"``, never ``"log_prob"``).
 
-State a callback sees
----------------------
-Every hook (and the legacy ``batch_end_callback(trainer)`` / ``epoch_end_callback(trainer)``
-callables) receives the trainer, whose public attributes are:
-
-* ``trainable`` (alias ``model``): the module being trained (never the DDP wrapper).
-* ``optimizer``, ``scheduler`` (or None), ``device``.
-* ``epoch`` (alias ``epoch_num``): 0-based index of the current epoch.
-* ``batch_num``: global batch counter across epochs; 1 after the first batch.
-* ``log_prob_item``: float, mean log-likelihood per example of the last batch.
-* ``total_log_prob``: sum of this epoch's batch means; ``batch_len``: batches so far
-  this epoch (``total_log_prob / batch_len`` is the running epoch mean).
-* ``batch_metrics``: floats for the last batch: ``"log_prob"``, and ``"bits_per_dim"``
-  and ``"accuracy"`` where they apply.
-* ``metrics``: floats for the finished epoch, set before ``on_epoch_end``:
-  ``"log_prob"`` (mean of the batch means), ``"bits_per_dim"``, ``"accuracy"``, ``"lr"``
-  (the learning rate this epoch used), ``"skipped_batches"`` (with
-  ``skip_nonfinite=True``) and ``"val_log_prob"`` / ``"val_bits_per_dim"`` /
-  ``"val_accuracy"`` with a ``validation_dataset``.
-* ``history``: a :class:`~pygen.train.history.MetricsHistory`; ``history.batches[i]`` is
-  ``{"epoch", "batch", **batch_metrics}``, ``history.epochs[i]`` is
-  ``{"epoch", **metrics}``.
-* ``rank``, ``world_size``, ``is_main_process`` (rank 0 under ``torchrun``, else True).
-* ``should_stop``: set it to True to stop after the current epoch (remembered in the
-  checkpoint, so a resumed run stays stopped).
-
-Metrics: ``bits_per_dim = -log_prob / (D ln 2)``. ``DistributionTrainer``: ``D`` is the
-number of elements of one example. ``LayerTrainer``: ``D`` is the number of elements of
-one target example when the target is floating point or has more than one element per
-example; a single integer class label per example gets no bits per dimension.
-``accuracy`` is reported when the layer's output has ``logits`` (or ``probs``) with the
-classes on the last dimension and the target holds integer labels of the matching shape
-(Categorical) or one-hot vectors (OneHotCategorical): the argmax is compared with the
-label. Under ``torchrun`` batch metrics are this rank's; epoch metrics are averaged over
-all ranks. A batch skipped with ``skip_nonfinite=True`` takes no step, calls no batch
-hooks and adds no ``history.batches`` record, but advances ``batch_num``.
+What a callback sees is :class:`pygen.train.state.TrainerState`. Metrics:
+``batch_metrics`` and ``metrics`` hold the mean per example of the objective (under its
+name, ``"log_prob"`` for the built-in objectives) and of each metric it returns
+(``"accuracy"`` for categorical layers), and bits per dimension for likelihoods and
+bounds (:mod:`pygen.train.metric_names`): ``-value / (D ln 2)`` where ``D`` is the number
+of elements of one modelled example (``LayerTrainer``: of one target example when it is
+floating point or has more than one element; a single class label gets none). Epoch
+metrics add ``"lr"`` (the rate in use at the epoch's end, before an epoch scheduler
+steps), ``"skipped_batches"`` (with ``skip_nonfinite=True``) and the ``val_*`` figures of
+a validation at the epoch's end. Under ``torchrun`` batch metrics are this rank's and
+epoch metrics are averaged over all ranks. Per-batch figures stay on the device until
+read: ``log_every_n_steps`` (or a callback reading ``batch_metrics``) decides when.
 
 Order of events::
 
     on_train_start
     per epoch: on_epoch_start
-               per batch: forward, backward, optimizer step,
-                          batch_end_callback, on_batch_end (in list order)
-               training metrics -> validation -> metrics/history updated ->
-               epoch_end_callback -> on_epoch_end (in list order) ->
-               scheduler.step() -> checkpoint and model_path (last)
+               per optimizer update (accumulate_grad_batches batches: forward, backward),
+                   the non-finite check (joint over ranks), optimizer step, EMA update,
+                   per-step scheduler, batch_end_callback, on_batch_end (list order);
+                   every validate_every_n_steps: validation -> on_validation_end;
+                   step checkpoints; stop checks (max_steps, time_limit, signals)
+               training metrics -> validation -> on_validation_end -> metrics/history
+               -> epoch_end_callback -> on_epoch_end (list order) -> epoch scheduler
+               -> checkpoint and model_path (last)
     on_train_end
+
+Stopping: ``max_epoch`` and ``max_steps``, whichever comes first; ``time_limit`` seconds of
+this call; ``should_stop`` after the current epoch; Ctrl-C (KeyboardInterrupt), SIGTERM or
+SIGUSR1 (:class:`~pygen.train.errors.TrainingPreempted`, exit status 128 + signal) after
+the current update, with the checkpoint written first. All ranks stop at the same step.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-import os
 import signal
-import threading
-import warnings
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
+import time
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from pygen.train._objective import (
-    LN2,
-    AccuracyKind,
-    LogProbModule,
-    Mode,
-    accuracy_kind,
-    batch_length,
-    check_item,
-    check_log_prob_shape,
-    correct_count,
-    event_numel,
-    split_batch,
+from pygen.train._metrics import EvalMode, RunningMetrics, evaluation_sums, means_from_sums
+from pygen.train._options import (
+    AmpOption,
+    OptimizerFactory,
+    PathOption,
+    SchedulerFactory,
+    amp_dtype,
+    build_optimizer,
+    build_scheduler,
+    check_dataset,
+    check_int,
+    check_path,
+    check_positive,
+    model_device,
+    rm_scheduler,
 )
+from pygen.train._run_state import RunState
+from pygen.train._signals import DeferredSignals
 from pygen.train.batching import BatchLoader
-from pygen.train.callback import Callback
+from pygen.train.callback import Callback, _LegacyCallback
 from pygen.train.checkpoint import atomic_save, safe_load
 from pygen.train.distributed import DistributedContext
-from pygen.train.errors import NonFiniteLogProbError
-from pygen.train.evaluate import (
-    _evaluation_sums,
-    _metrics_from_sums,
-    _model_device,
-    _ModeRestorer,
-)
+from pygen.train.ema import ExponentialMovingAverage
+from pygen.train.errors import NonFiniteLogProbError, TrainingPreempted
 from pygen.train.history import MetricsHistory
+from pygen.train.objective import (
+    LayerLogProbObjective,
+    LogProbObjective,
+    Objective,
+    ObjectiveFunction,
+    as_objective,
+)
 from pygen.train.progress import ProgressBar
 from pygen.train.seeding import get_rng_state, seed_everything, set_rng_state
+from pygen.train.state import StopReason
 
 __all__ = ["DistributionTrainer", "LayerTrainer", "rm_scheduler"]
 
-CHECKPOINT_FORMAT = "pygen.train.checkpoint/1"
-OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
-SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
-AmpOption = Literal["bf16", "fp16"] | bool | None
-PathOption = str | os.PathLike[str] | None
+CHECKPOINT_FORMAT = "pygen.train.checkpoint/2"
+_DEFAULT_LOG_EVERY = 50
 
 
-def rm_scheduler(epoch: int) -> float:
-    """The Robbins-Monro learning-rate factor ``1 / sqrt(1 + epoch)``.
+class ObjectiveModule(nn.Module):
+    """``forward(batch)`` is the objective of the trainable on ``batch``.
 
-    Used with :class:`torch.optim.lr_scheduler.LambdaLR` when ``use_scheduler=True``:
-    the steps shrink, but their sum diverges while the sum of their squares (with the
-    harmonic tail) stays small, the classic stochastic-approximation conditions.
-
-    Args:
-        epoch: the number of scheduler steps taken (epochs finished).
-
-    Returns:
-        The factor applied to the initial learning rate.
-
-    Example:
-        >>> from pygen.train.train import rm_scheduler
-        >>> [round(rm_scheduler(epoch), 4) for epoch in range(4)]
-        [1.0, 0.7071, 0.5774, 0.5]
+    DistributedDataParallel synchronises gradients only for work done inside
+    ``forward``; a distribution's ``log_prob`` is not ``forward``, hence this adapter.
     """
-    return 1.0 / math.sqrt(1.0 + epoch)
 
+    def __init__(self, trainable: nn.Module, objective: Objective, where: str) -> None:
+        super().__init__()
+        self.trainable = trainable
+        self.objective = objective
+        self.where = where
 
-def _check_int(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-
-
-def _check_path(name: str, value: object) -> Path | None:
-    if value is None:
-        return None
-    if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__}")
-    path = Path(value)
-    if not path.parent.is_dir():
-        raise ValueError(
-            f"{name} must be in an existing folder; {str(path.parent)!r} (for "
-            f"{str(path)!r}) does not exist"
-        )
-    return path
-
-
-class _GracefulInterrupt:
-    """Defers Ctrl-C to the next batch boundary; a second Ctrl-C interrupts at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-        self._installed = False
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self) -> _GracefulInterrupt:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-            self._installed = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
-            self._installed = False
+    def forward(self, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return self.objective.checked(self.trainable, batch, self.where)
 
 
 class _Trainer:
     """The training loop shared by :class:`DistributionTrainer` and :class:`LayerTrainer`."""
 
-    _mode: Mode = "distribution"
+    def _default_objective(self, reverse_inputs: bool) -> Objective:
+        return LogProbObjective()
 
     def __init__(
         self,
@@ -192,16 +131,27 @@ class _Trainer:
         model_path: PathOption = None,
         *,
         reverse_inputs: bool = False,
+        objective: Objective | ObjectiveFunction | None = None,
         callbacks: Sequence[Callback] = (),
         optimizer: torch.optim.Optimizer | OptimizerFactory | None = None,
         scheduler: Any | SchedulerFactory | None = None,
+        scheduler_interval: Literal["epoch", "step"] = "epoch",
         grad_clip_norm: float | None = None,
         amp: AmpOption = None,
         compile: bool = False,
         validation_dataset: Dataset[Any] | None = None,
+        validate_every_n_steps: int | None = None,
+        validate_every_epoch: bool = True,
         seed: int | None = None,
         progress: bool = True,
         checkpoint_path: PathOption = None,
+        checkpoint_every_n_steps: int | None = None,
+        checkpoint_every_seconds: float | None = None,
+        max_steps: int | None = None,
+        time_limit: float | None = None,
+        accumulate_grad_batches: int = 1,
+        ema_decay: float | None = None,
+        log_every_n_steps: int = _DEFAULT_LOG_EVERY,
         skip_nonfinite: bool = False,
         shuffle: bool = True,
         drop_last: bool = True,
@@ -213,34 +163,42 @@ class _Trainer:
                 f"{name}: trainable must be a torch.nn.Module (its parameters are trained and "
                 f"checkpointed), got {type(trainable).__name__}"
             )
-        if self._mode == "distribution" and not callable(getattr(trainable, "log_prob", None)):
-            raise TypeError(
-                f"{name}: trainable must have a log_prob method, got {type(trainable).__name__} "
-                "without one (for a module mapping inputs to distributions use LayerTrainer)"
-            )
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
-            raise TypeError(
-                f"{name}: dataset must be a map-style dataset with __len__ and __getitem__, "
-                f"got {type(dataset).__name__}"
-            )
-        _check_int("batch_size", batch_size, 1)
-        _check_int("max_epoch", max_epoch, 0)
-        _check_int("num_workers", num_workers, 0)
-        if len(dataset) == 0:
-            raise ValueError(f"{name}: dataset must not be empty; got a dataset of length 0")
-        check_item(dataset[0], self._mode, f"{name}: dataset items")
+        self.objective = (
+            self._default_objective(reverse_inputs)
+            if objective is None
+            else as_objective(objective)
+        )
+        self.objective.check_model(trainable, name)
+        check_dataset(name, "dataset", dataset)
+        check_int("batch_size", batch_size, 1)
+        check_int("max_epoch", max_epoch, 0)
+        check_int("max_steps", max_steps, 0, allow_none=True)
+        check_int("num_workers", num_workers, 0)
+        check_int("accumulate_grad_batches", accumulate_grad_batches, 1)
+        check_int("validate_every_n_steps", validate_every_n_steps, 1, allow_none=True)
+        check_int("checkpoint_every_n_steps", checkpoint_every_n_steps, 1, allow_none=True)
+        check_int("log_every_n_steps", log_every_n_steps, 1)
+        check_positive("checkpoint_every_seconds", checkpoint_every_seconds)
+        check_positive("time_limit", time_limit)
+        check_positive("grad_clip_norm", grad_clip_norm)
+        if seed is not None:
+            check_int("seed", seed, 0)
+        self.objective.check_item(dataset[0], f"{name}: dataset items")
         if drop_last and len(dataset) < batch_size:
             raise ValueError(
                 f"{name}: batch_size must be at most the dataset size when drop_last=True; "
                 f"got batch_size={batch_size} for {len(dataset)} example(s) (no batch would "
                 "run); lower batch_size or pass drop_last=False"
             )
-        for label, hook in (
-            ("batch_end_callback", batch_end_callback),
-            ("epoch_end_callback", epoch_end_callback),
+        hooks: list[Callback] = []
+        for label, hook, event in (
+            ("batch_end_callback", batch_end_callback, "on_batch_end"),
+            ("epoch_end_callback", epoch_end_callback, "on_epoch_end"),
         ):
             if hook is not None and not callable(hook):
                 raise TypeError(f"{label} must be callable or None, got {type(hook).__name__}")
+            if hook is not None:
+                hooks.append(_LegacyCallback(hook, event))  # type: ignore[arg-type]
         callbacks = list(callbacks)
         for index, callback in enumerate(callbacks):
             if not isinstance(callback, Callback):
@@ -249,31 +207,15 @@ class _Trainer:
                     f"{type(callback).__name__} (pass plain functions as batch_end_callback "
                     "or epoch_end_callback)"
                 )
-        if grad_clip_norm is not None and (
-            isinstance(grad_clip_norm, bool)
-            or not isinstance(grad_clip_norm, (int, float))
-            or not grad_clip_norm > 0
-        ):
-            raise ValueError(
-                f"grad_clip_norm must be a positive number or None, got {grad_clip_norm!r}"
-            )
-        if amp not in (None, False, True, "bf16", "fp16"):
-            raise ValueError(f"amp must be one of None, False, True, 'bf16', 'fp16'; got {amp!r}")
-        if seed is not None:
-            _check_int("seed", seed, 0)
         if validation_dataset is not None:
-            if not hasattr(validation_dataset, "__len__"):
-                raise TypeError(
-                    "validation_dataset must be a map-style dataset with __len__, got "
-                    f"{type(validation_dataset).__name__}"
-                )
-            if len(validation_dataset) == 0:
-                raise ValueError("validation_dataset must not be empty; got length 0")
-            check_item(validation_dataset[0], self._mode, f"{name}: validation_dataset items")
-        if use_scheduler and scheduler is not None:
+            check_dataset(name, "validation_dataset", validation_dataset)
+            self.objective.check_item(validation_dataset[0], f"{name}: validation_dataset items")
+        elif validate_every_n_steps is not None:
+            raise ValueError("validate_every_n_steps needs a validation_dataset; got None")
+        if (checkpoint_every_n_steps or checkpoint_every_seconds) and checkpoint_path is None:
             raise ValueError(
-                "use_scheduler=True (the Robbins-Monro schedule) and scheduler=... are "
-                "exclusive; pass only one"
+                "checkpoint_every_n_steps / checkpoint_every_seconds need a checkpoint_path; "
+                "got checkpoint_path=None"
             )
         parameters = [p for p in trainable.parameters() if p.requires_grad]
         if optimizer is None and not parameters:
@@ -286,100 +228,57 @@ class _Trainer:
         self.dataset = dataset
         self.batch_size = batch_size
         self.max_epoch = max_epoch
+        self.max_steps = max_steps
         self.batch_end_callback = batch_end_callback
         self.epoch_end_callback = epoch_end_callback
         self.use_scheduler = use_scheduler
         self.dummy_run = dummy_run
-        self.model_path = _check_path("model_path", model_path)
-        self.checkpoint_path = _check_path("checkpoint_path", checkpoint_path)
+        self.model_path = check_path("model_path", model_path)
         self.reverse_inputs = reverse_inputs
         self.callbacks = callbacks
-        self.grad_clip_norm = None if grad_clip_norm is None else float(grad_clip_norm)
+        self._hooks = [*hooks, *callbacks]  # the legacy callables first, then the list
+        self.grad_clip_norm = grad_clip_norm
         self.compile = compile
         self.validation_dataset = validation_dataset
+        self.validate_every_n_steps = validate_every_n_steps
+        self.validate_every_epoch = validate_every_epoch
+        self.checkpoint_path = check_path("checkpoint_path", checkpoint_path)
+        self.checkpoint_every_n_steps = checkpoint_every_n_steps
+        self.checkpoint_every_seconds = checkpoint_every_seconds
+        self.time_limit = time_limit
+        self.accumulate_grad_batches = accumulate_grad_batches
+        self.log_every_n_steps = log_every_n_steps
         self.seed = seed
         self.progress = progress
         self.skip_nonfinite = skip_nonfinite
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.num_workers = num_workers
-        self.device = _model_device(trainable)
-
-        if optimizer is None:
-            self.optimizer = torch.optim.Adam(parameters, lr=1e-3)
-        elif isinstance(optimizer, torch.optim.Optimizer):
-            self.optimizer = optimizer
-        elif callable(optimizer):
-            built = optimizer(parameters)
-            if not isinstance(built, torch.optim.Optimizer):
-                raise TypeError(
-                    "optimizer factory must return a torch.optim.Optimizer, got "
-                    f"{type(built).__name__}"
-                )
-            self.optimizer = built
-        else:
-            raise TypeError(
-                "optimizer must be a torch.optim.Optimizer, a callable params -> optimizer, "
-                f"or None; got {type(optimizer).__name__}"
-            )
-        if use_scheduler:
-            self.scheduler: Any = torch.optim.lr_scheduler.LambdaLR(self.optimizer, rm_scheduler)
-        elif scheduler is None:
-            self.scheduler = None
-        elif hasattr(scheduler, "step") and hasattr(scheduler, "state_dict"):
-            self.scheduler = scheduler
-        elif callable(scheduler):
-            self.scheduler = scheduler(self.optimizer)
-            if not (hasattr(self.scheduler, "step") and hasattr(self.scheduler, "state_dict")):
-                raise TypeError(
-                    "scheduler factory must return a scheduler with step and state_dict, got "
-                    f"{type(self.scheduler).__name__}"
-                )
-        else:
-            raise TypeError(
-                "scheduler must be a learning-rate scheduler, a callable optimizer -> "
-                f"scheduler, or None; got {type(scheduler).__name__}"
-            )
-
-        self._amp_dtype: torch.dtype | None = None
-        if amp:
-            if self.device.type == "cuda":
-                self._amp_dtype = torch.float16 if amp == "fp16" else torch.bfloat16
-            else:
-                warnings.warn(
-                    f"amp={amp!r} is ignored: mixed precision is used only on CUDA and the "
-                    f"model is on {self.device}",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
+        self.device = model_device(trainable)
+        self.optimizer = build_optimizer(optimizer, parameters)
+        self.scheduler_interval = scheduler_interval
+        self.scheduler: Any = build_scheduler(
+            use_scheduler, scheduler, self.optimizer, scheduler_interval
+        )
+        self._amp_dtype = amp_dtype(amp, self.device)
         self._scaler = torch.amp.GradScaler("cuda") if self._amp_dtype == torch.float16 else None
+        self.ema = None if ema_decay is None else ExponentialMovingAverage(trainable, ema_decay)
 
         self._context = DistributedContext.from_environment()
         self.rank = self._context.rank
         self.world_size = self._context.world_size
         self.is_main_process = self._context.is_main_process
 
-        self.epoch = 0
-        self.batch_num = 0
-        self.log_prob_item = math.nan
-        self.total_log_prob = 0.0
-        self.batch_len = 0
-        self.batch_metrics: dict[str, float] = {}
-        self.metrics: dict[str, float] = {}
-        self.history = MetricsHistory()
-        self.should_stop = False
-        self._shuffle_seed: int | None = None
-        self._epochs_done = 0
-        self._batch_in_epoch = 0
-        self._epoch_correct = 0.0
-        self._epoch_accuracy_examples = 0.0
-        self._epoch_skipped = 0
-        self._checked = False
-        self._accuracy_kind: AccuracyKind | None = None
-        self._event_numel: int | None = None
+        self._run = RunState()
+        self._running = RunningMetrics()
+        self._history = MetricsHistory()
+        self.stop_reason: StopReason | None = None
+        self._numel_known = False
         self._forward: Any = None
+        self._ddp: Any = None
+        self._signals = DeferredSignals()
 
-    # -- public helpers -------------------------------------------------------------------
+    # -- the state a callback sees ----------------------------------------------------------
 
     @property
     def model(self) -> nn.Module:
@@ -387,41 +286,96 @@ class _Trainer:
         return self.trainable
 
     @property
+    def epoch(self) -> int:
+        """0-based index of the current epoch."""
+        return self._run.epoch
+
+    @property
     def epoch_num(self) -> int:
-        """Alias of ``epoch`` (0-based index of the current epoch)."""
-        return self.epoch
+        """Alias of ``epoch``."""
+        return self._run.epoch
+
+    @property
+    def batch_num(self) -> int:
+        """Batches done over the run (skipped ones included); 1 after the first."""
+        return self._run.batch_num
+
+    @property
+    def global_step(self) -> int:
+        """Optimizer updates taken."""
+        return self._run.global_step
+
+    @property
+    def should_stop(self) -> bool:
+        """Set True to stop after the current epoch (kept in the checkpoint)."""
+        return self._run.should_stop
+
+    @should_stop.setter
+    def should_stop(self, value: bool) -> None:
+        self._run.should_stop = bool(value)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The last finished epoch's metrics."""
+        return self._run.metrics
+
+    @property
+    def val_metrics(self) -> dict[str, float]:
+        """The last validation's ``val_*`` metrics."""
+        return self._run.val_metrics
+
+    @property
+    def history(self) -> MetricsHistory:
+        """Every batch's and epoch's metrics (read from the device when accessed)."""
+        self._running.flush(self._history)
+        return self._history
+
+    @property
+    def batch_metrics(self) -> dict[str, float]:
+        """The last update's mean per example of each metric (one read from the device)."""
+        self._running.flush(self._history)
+        return self._running.last
+
+    @property
+    def log_prob_item(self) -> float:
+        """The last update's mean log-likelihood (NaN if the objective reports none)."""
+        return self.batch_metrics.get("log_prob", math.nan)
+
+    @property
+    def total_log_prob(self) -> float:
+        """The sum of this epoch's batch means of the objective."""
+        self._running.flush(self._history)
+        return self._running.total_objective
+
+    @property
+    def batch_len(self) -> int:
+        """Updates summed into this epoch's metrics so far."""
+        self._running.flush(self._history)
+        return self._running.batches
+
+    # -- checkpoints ------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume exactly, as a plain dict (what the checkpoint holds).
 
         Returns:
-            Model, optimizer, scheduler and grad-scaler states, all RNG states, the
-            shuffle seed, counters, the epoch's running sums, the metrics history and the
+            Model, optimizer, scheduler, grad-scaler and EMA states, all RNG states, the
+            run counters, the epoch's running sums, the metrics history and the
             callbacks' states; loadable with ``torch.load(weights_only=True)``.
         """
+        self._running.flush(self._history)
         return {
             "format": CHECKPOINT_FORMAT,
             "trainable": self.trainable.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "scaler": None if self._scaler is None else self._scaler.state_dict(),
+            "ema": None if self.ema is None else self.ema.state_dict(),
             "rng": get_rng_state(),
-            "shuffle_seed": self._shuffle_seed,
-            "epoch": self.epoch,
-            "epochs_done": self._epochs_done,
-            "batch_in_epoch": self._batch_in_epoch,
-            "batch_num": self.batch_num,
-            "running": {
-                "total_log_prob": self.total_log_prob,
-                "batch_len": self.batch_len,
-                "correct": self._epoch_correct,
-                "accuracy_examples": self._epoch_accuracy_examples,
-                "skipped": self._epoch_skipped,
-            },
-            "metrics": dict(self.metrics),
-            "history": self.history.state_dict(),
+            **self._run.state_dict(),
+            "running": self._running.state_dict(),
+            "history": self._history.state_dict(),
             "callbacks": [callback.state_dict() for callback in self.callbacks],
-            "should_stop": self.should_stop,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -431,8 +385,9 @@ class _Trainer:
             state: the dict to restore.
 
         Raises:
-            ValueError: if it is not a pygen.train checkpoint or was written with a
-                different number of callbacks.
+            ValueError: if it is not a pygen.train checkpoint of this format, was written
+                with a different number of callbacks, or with/without EMA unlike this
+                trainer.
         """
         if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
             found = state.get("format") if isinstance(state, dict) else type(state).__name__
@@ -445,49 +400,58 @@ class _Trainer:
                 f"the checkpoint holds the state of {len(state['callbacks'])} callback(s) but "
                 f"this trainer has {len(self.callbacks)}; pass the same callbacks to resume"
             )
+        if (state["ema"] is None) != (self.ema is None):
+            raise ValueError(
+                "the checkpoint was written "
+                + ("without" if state["ema"] is None else "with")
+                + " EMA weights but this trainer has "
+                + ("ema_decay set" if self.ema is not None else "none; pass the same ema_decay")
+            )
         self.trainable.load_state_dict(state["trainable"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         if self._scaler is not None and state["scaler"] is not None:
             self._scaler.load_state_dict(state["scaler"])
-        self._shuffle_seed = state["shuffle_seed"]
-        self.epoch = state["epoch"]
-        self._epochs_done = state["epochs_done"]
-        self._batch_in_epoch = state["batch_in_epoch"]
-        self.batch_num = state["batch_num"]
-        running = state["running"]
-        self.total_log_prob = running["total_log_prob"]
-        self.batch_len = running["batch_len"]
-        self._epoch_correct = running["correct"]
-        self._epoch_accuracy_examples = running["accuracy_examples"]
-        self._epoch_skipped = running["skipped"]
-        self.metrics = dict(state["metrics"])
-        self.history.load_state_dict(state["history"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
+        self._run.load_state_dict(state)
+        self._running.load_state_dict(state["running"])
+        self._numel_known = bool(self._running.names)
+        self._history.load_state_dict(state["history"])
         for callback, callback_state in zip(self.callbacks, state["callbacks"], strict=True):
             callback.load_state_dict(callback_state)
-        self.should_stop = state["should_stop"]
         set_rng_state(state["rng"])
 
-    # -- the loop -------------------------------------------------------------------------
+    def _save_checkpoint(self) -> None:
+        self._last_checkpoint = time.monotonic()
+        if self.checkpoint_path is not None and self.is_main_process:
+            atomic_save(self.state_dict(), self.checkpoint_path)
+
+    # -- the loop ---------------------------------------------------------------------------
 
     def train(self) -> None:
-        """Train for ``max_epoch`` epochs (resuming from ``checkpoint_path`` if it exists).
+        """Train until a limit is reached (resuming from ``checkpoint_path`` if it exists).
+
+        ``stop_reason`` then says which limit: ``"max_epoch"``, ``"max_steps"``,
+        ``"time_limit"`` or ``"should_stop"``.
 
         Raises:
-            NonFiniteLogProbError: if a batch's mean log-likelihood is NaN or infinite and
+            NonFiniteLogProbError: if a batch's mean objective is NaN or infinite and
                 ``skip_nonfinite`` is False (no step is taken for that batch).
-            ValueError: if ``log_prob`` does not return one value per example, or a
+            ValueError: if the objective does not return one value per example, or a
                 batch is too short for this trainer.
             TypeError: if batches are not tuples, or a layer's output has no ``log_prob``.
-            KeyboardInterrupt: on Ctrl-C, at the next batch boundary, after writing the
-                checkpoint (when ``checkpoint_path`` is set).
+            KeyboardInterrupt: on Ctrl-C, after the current update and the checkpoint.
+            TrainingPreempted: on SIGTERM or SIGUSR1, after the current update and the
+                checkpoint (a SystemExit with status 128 + the signal number).
         """
         context = self._context
         device = context.setup(self.device)
         if device != self.device:
             self.trainable.to(device)
             self.device = device
+        self.stop_reason = None
         try:
             self._prepare()
             loader = BatchLoader(
@@ -495,26 +459,30 @@ class _Trainer:
                 self.batch_size,
                 shuffle=self.shuffle,
                 drop_last=self.drop_last,
-                seed=self._shuffle_seed if self._shuffle_seed is not None else 0,
+                seed=self._run.shuffle_seed if self._run.shuffle_seed is not None else 0,
                 rank=self.rank,
                 world_size=self.world_size,
                 device=self.device,
                 num_workers=self.num_workers,
             )
-            module: nn.Module = LogProbModule(self.trainable, self._mode)
+            where = type(self).__name__
+            module = ObjectiveModule(self.trainable, self.objective, where)
             if context.is_distributed or self.compile:
-                module = context.wrap(module, device)
-                self._forward = torch.compile(module) if self.compile else module
+                wrapped = context.wrap(module, device)
+                self._ddp = wrapped if context.is_distributed else None
+                self._forward = torch.compile(wrapped) if self.compile else wrapped
             else:
-                # the module's forward without a second nn.Module call per step
+                # the objective without a second nn.Module call per step
                 self._forward = module.forward
             self.trainable.train()
             bar = ProgressBar(enabled=self.progress and self.is_main_process)
             self._call_hooks("on_train_start")
-            with _GracefulInterrupt() as interrupt:
-                self._interrupt = interrupt
-                while self._epochs_done < self.max_epoch and not self.should_stop:
-                    self._run_epoch(loader, bar)
+            self._started = self._last_checkpoint = time.monotonic()
+            with self._signals:
+                while self.stop_reason is None:
+                    self.stop_reason = self._limit_reached()
+                    if self.stop_reason is None:
+                        self._run_epoch(loader, bar)
             self._call_hooks("on_train_end")
         finally:
             # Drop the DistributedDataParallel wrapper while its process group is still
@@ -522,8 +490,20 @@ class _Trainer:
             # group's last reference and tear it down holding the GIL, which a gloo worker
             # thread needs to finish: a deadlock at exit (seen with torch 2.4).
             self._forward = None
-            module = None
+            self._ddp = None
+            module = None  # type: ignore[assignment]
+            wrapped = None
             context.shutdown()
+
+    def _limit_reached(self) -> StopReason | None:
+        run = self._run
+        if run.should_stop:
+            return "should_stop"
+        if self.max_steps is not None and run.global_step >= self.max_steps:
+            return "max_steps"
+        if run.epochs_done >= self.max_epoch:
+            return "max_epoch"
+        return None
 
     def _prepare(self) -> None:
         """Resume from the checkpoint if there is one; otherwise seed and draw a shuffle seed."""
@@ -535,90 +515,104 @@ class _Trainer:
             seed_everything(self.seed)
             shuffle_seed = self.seed
         else:
-            shuffle_seed = int(torch.randint(0, 1 << 52, ()).item())
+            shuffle_seed = int(torch.randint(0, 1 << 52, (), device="cpu").item())
         # every rank must shuffle alike: rank 0's seed wins
         values = [float(shuffle_seed) if self.is_main_process else 0.0]
-        self._shuffle_seed = int(self._context.sum(values, self._reduce_device())[0])
+        self._run.shuffle_seed = int(self._context.sum(values, self._reduce_device())[0])
 
     def _reduce_device(self) -> torch.device:
         return self.device if self.device.type == "cuda" else torch.device("cpu")
 
     def _call_hooks(self, event: str) -> None:
-        legacy = {
-            "on_batch_end": self.batch_end_callback,
-            "on_epoch_end": self.epoch_end_callback,
-        }.get(event)
-        if legacy is not None:
-            legacy(self)
-        for callback in self.callbacks:
+        for callback in self._hooks:
             getattr(callback, event)(self)
 
     def _run_epoch(self, loader: BatchLoader, bar: ProgressBar) -> None:
-        self.epoch = self._epochs_done
-        start = self._batch_in_epoch
-        if start == 0:
-            self.total_log_prob = 0.0
-            self.batch_len = 0
-            self._epoch_correct = 0.0
-            self._epoch_accuracy_examples = 0.0
-            self._epoch_skipped = 0
+        run = self._run
+        run.epoch = run.epochs_done
+        if run.batch_in_epoch == 0:
+            self._running.reset()
             self._call_hooks("on_epoch_start")
         total = 1 if self.dummy_run else len(loader)
-        bar.start_epoch(self.epoch, self.max_epoch, total)
-        if start < total:
-            for batch in loader.batches(self.epoch, start=start):
-                self._step(batch)
-                bar.update(self._batch_in_epoch, self.total_log_prob / max(self.batch_len, 1))
-                if self._interrupt.requested:
-                    if self.checkpoint_path is not None and self.is_main_process:
-                        atomic_save(self.state_dict(), self.checkpoint_path)
-                    raise KeyboardInterrupt
-                if self._batch_in_epoch >= total:
+        bar.start_epoch(run.epoch, self.max_epoch, total)
+        group: list[Any] = []
+        accumulate = self.accumulate_grad_batches
+        if run.batch_in_epoch < total:
+            for batch in loader.batches(run.epoch, start=run.batch_in_epoch):
+                group.append(batch)
+                remaining = total - run.batch_in_epoch
+                if len(group) < accumulate and len(group) < remaining:
+                    continue
+                self._step(group)
+                group = []
+                if bar.due(run.batch_in_epoch):
+                    bar.update(run.batch_in_epoch, self.total_log_prob / max(self.batch_len, 1))
+                if self._after_step():
+                    return
+                if run.batch_in_epoch >= total:
                     break
         self._end_epoch(bar)
 
-    def _step(self, batch: Any) -> None:
-        if not self._checked:
-            check_item(batch, self._mode, f"{type(self).__name__}: batches")
-        inputs, target = split_batch(batch, self._mode, self.reverse_inputs)
-        size = batch_length(target)
+    def _step(self, batches: list[Any]) -> None:
+        """One optimizer update from ``batches`` (their gradients are averaged)."""
+        run = self._run
+        running = self._running
         optimizer = self.optimizer
+        count = len(batches)
+        if not self._numel_known:
+            self.objective.check_item(batches[0], f"{type(self).__name__}: batches")
         optimizer.zero_grad(set_to_none=True)
-        if self._amp_dtype is not None:
-            with torch.autocast(device_type=self.device.type, dtype=self._amp_dtype):
-                log_prob, output = self._forward(inputs, target)
-        else:
-            log_prob, output = self._forward(inputs, target)
-        if not isinstance(log_prob, torch.Tensor) or log_prob.shape != (size,):
-            where = f"{type(self).__name__} (epoch {self.epoch}, batch {self._batch_in_epoch + 1})"
-            check_log_prob_shape(log_prob, size, where)
-        mean = log_prob.mean()
-        loss = -mean
-        if self._scaler is not None:
-            self._scaler.scale(loss).backward()
-        else:
-            loss.backward()
-        if not self._checked:
-            self._accuracy_kind = accuracy_kind(output, target)
-            self._event_numel = event_numel(target, self._mode)
-            self._checked = True
-        kind = self._accuracy_kind
-        if kind is not None:
-            correct = correct_count(output, target, kind)
-            if self.device.type == "cpu":  # no device sync to save: plain reads are cheapest
-                value, correct_value = mean.item(), correct.item()
-            else:  # one device-to-host transfer for both numbers
-                value, correct_value = torch.stack([mean.detach().float(), correct]).tolist()
-        else:
-            value = mean.item()
-            correct_value = 0.0
-        self._batch_in_epoch += 1
-        self.batch_num += 1
-        if not math.isfinite(value):
+        rows: list[list[torch.Tensor]] = []
+        bad = 0
+        bad_value = 0.0
+        for index, batch in enumerate(batches):
+            no_sync = self._ddp is not None and index < count - 1
+            with self._ddp.no_sync() if no_sync else contextlib.nullcontext():
+                if self._amp_dtype is not None:
+                    with torch.autocast(device_type=self.device.type, dtype=self._amp_dtype):
+                        value, metrics = self._forward(batch)
+                else:
+                    value, metrics = self._forward(batch)
+                mean = value.mean()
+                loss = -mean if count == 1 else -mean / count
+                if self._scaler is not None:
+                    self._scaler.scale(loss).backward()
+                else:
+                    loss.backward()
+            rows.append([value.detach(), *(tensor.detach() for tensor in metrics.values())])
+            item = mean.item()  # the non-finite guard: one number per batch
+            if not bad and not math.isfinite(item):
+                bad, bad_value = index + 1, item
+        if not self._numel_known:
+            running.names = (self.objective.name, *metrics)
+            running.numel = self.objective.event_numel(batches[0])
+            running.reset()
+            self._numel_known = True
+        signum = self._signals.received
+        out_of_time = self.time_limit is not None and (
+            time.monotonic() - self._started >= self.time_limit
+        )
+        ranks: tuple[int, ...] | None = None
+        if self._context.is_distributed:
+            bad, bad_value, ranks, signum, out_of_time = self._agree(
+                bad, bad_value, signum, out_of_time
+            )
+        self._stop_signal, self._out_of_time = signum, out_of_time
+        first_batch = run.batch_in_epoch
+        run.batch_in_epoch += count
+        run.batch_num += count
+        if bad:
             if not self.skip_nonfinite:
-                raise NonFiniteLogProbError(self.epoch, self._batch_in_epoch, self.batch_num, value)
+                raise NonFiniteLogProbError(
+                    run.epoch,
+                    first_batch + bad,
+                    run.batch_num - count + bad,
+                    bad_value,
+                    ranks,
+                    self.objective.name,
+                )
             optimizer.zero_grad(set_to_none=True)
-            self._epoch_skipped += 1
+            running.skipped += count
             return
         if self._scaler is not None:
             if self.grad_clip_norm is not None:
@@ -630,63 +624,114 @@ class _Trainer:
             if self.grad_clip_norm is not None:
                 nn.utils.clip_grad_norm_(self.trainable.parameters(), self.grad_clip_norm)
             optimizer.step()
-        self.log_prob_item = value
-        self.total_log_prob += value
-        self.batch_len += 1
-        metrics = {"log_prob": value}
-        if self._event_numel is not None:
-            metrics["bits_per_dim"] = -value / (self._event_numel * LN2)
-        if kind is not None:
-            metrics["accuracy"] = correct_value / size
-            self._epoch_correct += correct_value
-            self._epoch_accuracy_examples += size
-        self.batch_metrics = metrics
-        self.history.add_batch({"epoch": self.epoch, "batch": self.batch_num, **metrics})
-        if self.batch_end_callback is not None:
-            self.batch_end_callback(self)
-        for callback in self.callbacks:
-            callback.on_batch_end(self)
+        run.global_step += 1
+        if self.ema is not None:
+            self.ema.update()
+        if self.scheduler is not None and self.scheduler_interval == "step":
+            self.scheduler.step()
+        if count > 1:
+            rows = [[torch.cat(column) for column in zip(*rows, strict=True)]]
+        running.add(rows[0], len(rows[0][0]), run.epoch, run.batch_num, run.global_step)
+        if running.pending >= self.log_every_n_steps:
+            running.flush(self._history)
+        self._call_hooks("on_batch_end")
+
+    def _agree(
+        self, bad: int, bad_value: float, signum: int, out_of_time: bool
+    ) -> tuple[int, float, tuple[int, ...] | None, int, bool]:
+        """Share each rank's non-finite batch, signal and clock; every rank decides alike."""
+        size = self.world_size
+        flags = [0.0] * (4 * size)
+        flags[self.rank] = float(bad)
+        flags[size + self.rank] = bad_value if bad else 0.0
+        flags[2 * size + self.rank] = float(signum)
+        flags[3 * size + self.rank] = float(out_of_time)
+        shared = self._context.sum(flags, self._reduce_device())
+        bad_ranks = tuple(rank for rank in range(size) if shared[rank])
+        first = min(bad_ranks, key=lambda rank: shared[rank]) if bad_ranks else -1
+        signals = [int(value) for value in shared[2 * size : 3 * size] if value]
+        return (
+            int(shared[first]) if bad_ranks else 0,
+            shared[size + first] if bad_ranks else 0.0,
+            bad_ranks if bad_ranks else None,
+            signals[0] if signals else 0,
+            any(shared[3 * size :]),
+        )
+
+    def _after_step(self) -> bool:
+        """Step-level validation, checkpoints and stops; True when training must stop."""
+        run = self._run
+        step = run.global_step
+        if self.validate_every_n_steps is not None and step % self.validate_every_n_steps == 0:
+            val = self._validate()
+            records = self.history.batches
+            if records and records[-1].get("step") == step:
+                records[-1].update(val)
+        if not self._context.is_distributed:  # a signal during this step's hooks counts
+            self._stop_signal = self._signals.received
+        if self._stop_signal:
+            self._save_checkpoint()
+            if self._stop_signal == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise TrainingPreempted(self._stop_signal, step)
+        stop: StopReason | None = None
+        if self.max_steps is not None and step >= self.max_steps:
+            stop = "max_steps"
+        elif self._out_of_time:
+            stop = "time_limit"
+        every = self.checkpoint_every_n_steps
+        due = (every is not None and step % every == 0) or (
+            self.checkpoint_every_seconds is not None
+            and time.monotonic() - self._last_checkpoint >= self.checkpoint_every_seconds
+        )
+        if stop is not None:
+            self.stop_reason = stop
+            self._save_checkpoint()
+            self._save_model()
+            return True
+        if due:
+            self._save_checkpoint()
+        return False
+
+    def _save_model(self) -> None:
+        if self.model_path is not None and self.is_main_process:
+            atomic_save(self.trainable.state_dict(), self.model_path)
 
     def _end_epoch(self, bar: ProgressBar) -> None:
-        total, count, correct, accuracy_examples, skipped = self._context.sum(
-            [
-                self.total_log_prob,
-                float(self.batch_len),
-                self._epoch_correct,
-                self._epoch_accuracy_examples,
-                float(self._epoch_skipped),
-            ],
+        run = self._run
+        running = self._running
+        running.flush(self._history)
+        names = running.names
+        reduced = self._context.sum(
+            [*running.sums, float(running.examples), float(running.skipped)],
             self._reduce_device(),
         )
-        log_prob = total / count if count > 0 else math.nan
-        metrics: dict[str, float] = {"log_prob": log_prob}
-        if self._event_numel is not None:
-            metrics["bits_per_dim"] = -log_prob / (self._event_numel * LN2)
-        if self._accuracy_kind is not None and accuracy_examples > 0:
-            metrics["accuracy"] = correct / accuracy_examples
+        metrics = means_from_sums(names, reduced[: len(names)], reduced[len(names)], running.numel)
         metrics["lr"] = float(self.optimizer.param_groups[0]["lr"])
         if self.skip_nonfinite:
-            metrics["skipped_batches"] = skipped
-        if self.validation_dataset is not None:
+            metrics["skipped_batches"] = reduced[len(names) + 1]
+        if self.validation_dataset is not None and self.validate_every_epoch:
             metrics.update(self._validate())
-        self.metrics = metrics
-        self.history.add_epoch({"epoch": self.epoch, **metrics})
-        bar.end_epoch(metrics)
+        run.metrics = metrics
+        self._history.add_epoch({"epoch": run.epoch, **metrics})
+        bar.end_epoch(metrics, run.batch_in_epoch)
         self._call_hooks("on_epoch_end")
-        if self.scheduler is not None:
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
             if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                self.scheduler.step(-metrics.get("val_log_prob", metrics["log_prob"]))
+                self.scheduler.step(-metrics.get(f"val_{names[0]}", metrics[names[0]]))
             else:
                 self.scheduler.step()
-        self._epochs_done = self.epoch + 1
-        self._batch_in_epoch = 0
-        if self.is_main_process:
-            if self.checkpoint_path is not None:
-                atomic_save(self.state_dict(), self.checkpoint_path)
-            if self.model_path is not None:
-                atomic_save(self.trainable.state_dict(), self.model_path)
+        run.epochs_done = run.epoch + 1
+        run.batch_in_epoch = 0
+        self._save_checkpoint()
+        self._save_model()
 
     def _validate(self) -> dict[str, float]:
+        """The objective over the validation data (EMA weights if kept), ``val_*`` names.
+
+        The random number generators are forked around it, so validating (even a
+        sampling objective such as an ELBO) does not change what training draws.
+        """
         assert self.validation_dataset is not None
         loader = BatchLoader(
             self.validation_dataset,
@@ -698,17 +743,23 @@ class _Trainer:
             device=self.device,
             num_workers=self.num_workers,
         )
-        with _ModeRestorer(self.trainable):
-            sums = _evaluation_sums(
+        devices = [self.device] if self.device.type == "cuda" else []
+        with (
+            torch.random.fork_rng(devices=devices),
+            EvalMode(self.trainable),
+            self.ema.applied() if self.ema is not None else contextlib.nullcontext(),
+        ):
+            names, sums, examples, numel = evaluation_sums(
+                self.objective,
                 self.trainable,
                 loader.batches(0),
-                self._mode,
-                self.reverse_inputs,
                 f"{type(self).__name__} validation",
             )
-        return _metrics_from_sums(
-            self._context.sum(sums[:4], self._reduce_device()) + sums[4:], "val_"
-        )
+        reduced = self._context.sum([*sums, float(examples)], self._reduce_device())
+        val = means_from_sums(names, reduced[:-1], reduced[-1], numel, "val_")
+        self._run.val_metrics = val
+        self._call_hooks("on_validation_end")
+        return val
 
 
 class DistributionTrainer(_Trainer):
@@ -716,11 +767,13 @@ class DistributionTrainer(_Trainer):
 
     Each dataset item is a tuple whose first element ``x`` is modelled (so labelled
     datasets such as ``(image, label)`` work unchanged). ``log_prob`` must return one
-    value per example (shape ``[batch]``); the loss is minus its mean.
+    value per example (shape ``[batch]``); the loss is minus its mean. With
+    ``objective=f`` the trainer maximises ``f(model, batch)`` instead (then ``trainable``
+    needs no ``log_prob``).
 
     The first nine arguments keep the original pygen positions; the rest are
-    keyword-only. See the module documentation for the state a callback sees and the
-    order of events.
+    keyword-only. See the module documentation for the metrics and the order of events,
+    and :class:`~pygen.train.state.TrainerState` for what a callback sees.
 
     Args:
         trainable: an ``nn.Module`` with ``log_prob(x)``.
@@ -728,30 +781,53 @@ class DistributionTrainer(_Trainer):
             indexing (see :mod:`pygen.train.batching`).
         batch_size: examples per batch (per process under ``torchrun``).
         max_epoch: the number of epochs.
-        batch_end_callback: legacy callable ``f(trainer)`` run after every batch.
+        batch_end_callback: legacy callable ``f(trainer)`` run after every update.
         epoch_end_callback: legacy callable ``f(trainer)`` run after every epoch.
-        use_scheduler: multiply the learning rate by :func:`rm_scheduler` (epoch).
+        use_scheduler: multiply the learning rate by :func:`rm_scheduler`.
         dummy_run: run one batch per epoch (a smoke test of the whole program).
-        model_path: where to write ``trainable.state_dict()`` after every epoch
-            (atomically; rank 0 only).
+        model_path: where to write ``trainable.state_dict()`` after every epoch and at a
+            stop (atomically; rank 0 only).
+        reverse_inputs: used by :class:`LayerTrainer` only.
+        objective: a :class:`~pygen.train.objective.Objective` or a callable
+            ``(model, batch) -> per-example tensor`` (or ``(tensor, {name: tensor})``) to
+            maximise instead of the log-likelihood.
         callbacks: :class:`~pygen.train.callback.Callback` objects, called in order.
         optimizer: an optimizer over the trainable's parameters, or a factory
-            ``params -> optimizer``; default Adam with learning rate 1e-3.
-        scheduler: a learning-rate scheduler stepped once per epoch, or a factory
-            ``optimizer -> scheduler``. ``ReduceLROnPlateau`` is stepped with minus the
-            validation (else training) log-likelihood.
+            ``params -> optimizer``; default Adam with learning rate 1e-3. One built with
+            ``maximize=True`` is refused (the trainer already maximises).
+        scheduler: a learning-rate scheduler, or a factory ``optimizer -> scheduler``.
+            ``ReduceLROnPlateau`` is stepped with minus the validation (else training)
+            objective.
+        scheduler_interval: step the scheduler once per ``"epoch"`` or once per
+            optimizer ``"step"``.
         grad_clip_norm: clip the global gradient norm to this value.
         amp: mixed precision on CUDA: ``"bf16"`` (or True) or ``"fp16"`` (with a
             gradient scaler). Ignored with a warning on other devices.
-        compile: run the log-likelihood through :func:`torch.compile`.
-        validation_dataset: evaluated at every epoch end (``val_*`` metrics).
+        compile: run the objective through :func:`torch.compile`.
+        validation_dataset: evaluated with the objective (``val_*`` metrics).
+        validate_every_n_steps: also validate every this many optimizer steps.
+        validate_every_epoch: validate at every epoch end.
         seed: seeds torch, ``random`` and numpy at the start of a fresh run and the
             shuffles; None draws the shuffle seed from torch's generator.
         progress: show a progress display on stderr (rank 0 only).
-        checkpoint_path: write a resumable checkpoint here at every epoch end and on
-            Ctrl-C; :meth:`train` resumes from it when the file exists.
-        skip_nonfinite: skip batches whose mean log-likelihood is NaN/inf instead of
-            raising :class:`~pygen.train.errors.NonFiniteLogProbError`.
+        checkpoint_path: write a resumable checkpoint here at every epoch end, at a
+            stop and on a signal; :meth:`train` resumes from it when the file exists.
+        checkpoint_every_n_steps: also checkpoint every this many optimizer steps.
+        checkpoint_every_seconds: also checkpoint when this many seconds have passed
+            since the last one (checked after each step; rank 0's clock).
+        max_steps: stop after this many optimizer steps (or ``max_epoch``, whichever
+            comes first).
+        time_limit: stop after the step during which this many seconds of this
+            :meth:`train` call have passed (checkpointed).
+        accumulate_grad_batches: average the gradients of this many batches per
+            optimizer step (the update of one batch that many times larger).
+        ema_decay: keep an exponential moving average of the parameters with this
+            decay (``trainer.ema``); validation uses it; it is checkpointed.
+        log_every_n_steps: read the batch metrics from the device every this many steps
+            (and whenever a callback reads ``batch_metrics`` or ``history``).
+        skip_nonfinite: skip updates whose mean objective is NaN/inf (on every rank
+            together) instead of raising
+            :class:`~pygen.train.errors.NonFiniteLogProbError`.
         shuffle: reshuffle the data every epoch (as the original did).
         drop_last: drop the last incomplete batch (as the original did).
         num_workers: DataLoader workers for datasets that are not in-memory tensors.
@@ -761,7 +837,7 @@ class DistributionTrainer(_Trainer):
             without ``log_prob``, items not tuples, callbacks not ``Callback`` objects).
         ValueError: for bad values (empty dataset, ``batch_size`` larger than the data
             with ``drop_last``, non-positive sizes, missing folders, both
-            ``use_scheduler`` and ``scheduler``).
+            ``use_scheduler`` and ``scheduler``, an optimizer with ``maximize=True``).
 
     Example:
         >>> import torch
@@ -792,8 +868,6 @@ class DistributionTrainer(_Trainer):
         (40, 40, ['bits_per_dim', 'log_prob', 'lr'])
     """
 
-    _mode: Mode = "distribution"
-
 
 class LayerTrainer(_Trainer):
     """Fits a layer (input -> distribution) by maximising ``trainable(x).log_prob(y)``.
@@ -801,25 +875,22 @@ class LayerTrainer(_Trainer):
     Each dataset item is a tuple ``(x, y, ...)``: the layer maps ``x`` to a distribution
     that models ``y`` (``reverse_inputs=True`` models ``x`` given ``y``). The output's
     ``log_prob(y)`` must return one value per example (shape ``[batch]``). Accuracy is
-    reported for categorical outputs; see the module documentation for the metrics, the
-    state a callback sees and the order of events.
+    reported for categorical outputs; see the module documentation for the metrics and
+    the order of events.
 
     Args:
         trainable: an ``nn.Module`` whose output has ``log_prob``.
         dataset: a map-style dataset of tuples ``(x, y, ...)``.
         batch_size: examples per batch (per process under ``torchrun``).
         max_epoch: the number of epochs.
-        batch_end_callback: legacy callable ``f(trainer)`` run after every batch.
+        batch_end_callback: legacy callable ``f(trainer)`` run after every update.
         epoch_end_callback: legacy callable ``f(trainer)`` run after every epoch.
-        use_scheduler: multiply the learning rate by :func:`rm_scheduler` (epoch).
+        use_scheduler: multiply the learning rate by :func:`rm_scheduler`.
         dummy_run: run one batch per epoch.
-        model_path: where to write ``trainable.state_dict()`` after every epoch.
         reverse_inputs: model the first element given the second.
+        model_path: where to write ``trainable.state_dict()`` after every epoch.
         **options: the keyword-only options of :class:`DistributionTrainer`
-            (``callbacks``, ``optimizer``, ``scheduler``, ``grad_clip_norm``, ``amp``,
-            ``compile``, ``validation_dataset``, ``seed``, ``progress``,
-            ``checkpoint_path``, ``skip_nonfinite``, ``shuffle``, ``drop_last``,
-            ``num_workers``).
+            (``objective``, ``callbacks``, ``optimizer``, ``scheduler``, ...).
 
     Raises:
         TypeError: as :class:`DistributionTrainer`; also, at the first batch, if the
@@ -853,7 +924,8 @@ class LayerTrainer(_Trainer):
         (True, ['accuracy', 'log_prob', 'lr'])
     """
 
-    _mode: Mode = "layer"
+    def _default_objective(self, reverse_inputs: bool) -> Objective:
+        return LayerLogProbObjective(reverse_inputs)
 
     def __init__(
         self,
@@ -865,8 +937,8 @@ class LayerTrainer(_Trainer):
         epoch_end_callback: Callable[[Any], Any] | None = None,
         use_scheduler: bool = False,
         dummy_run: bool = False,
-        model_path: PathOption = None,
         reverse_inputs: bool = False,
+        model_path: PathOption = None,
         **options: Any,
     ) -> None:
         super().__init__(

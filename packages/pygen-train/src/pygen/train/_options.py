@@ -1,0 +1,202 @@
+"""The trainer's argument checks and the objects built from its arguments.
+
+One error template: name the argument, say what was expected, echo what was found.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+__all__: list[str] = []
+
+OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
+AmpOption = Literal["bf16", "fp16"] | bool | None
+PathOption = str | os.PathLike[str] | None
+
+
+def rm_scheduler(epoch: int) -> float:
+    """The Robbins-Monro learning-rate factor ``1 / sqrt(1 + epoch)``.
+
+    Used with :class:`torch.optim.lr_scheduler.LambdaLR` when ``use_scheduler=True``:
+    the steps shrink, but their sum diverges while the sum of their squares (with the
+    harmonic tail) stays small, the classic stochastic-approximation conditions.
+
+    Args:
+        epoch: the number of scheduler steps taken (epochs finished, or optimizer steps
+            with ``scheduler_interval="step"``).
+
+    Returns:
+        The factor applied to the initial learning rate.
+
+    Example:
+        >>> from pygen.train.train import rm_scheduler
+        >>> [round(rm_scheduler(epoch), 4) for epoch in range(4)]
+        [1.0, 0.7071, 0.5774, 0.5]
+    """
+    return 1.0 / math.sqrt(1.0 + epoch)
+
+
+def check_int(name: str, value: object, low: int, *, allow_none: bool = False) -> None:
+    """Raise unless ``value`` is an int (not a bool) at least ``low`` (or None if allowed)."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+
+
+def check_positive(name: str, value: object) -> None:
+    """Raise unless ``value`` is a positive finite number or None."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"{name} must be a positive number or None, got {value!r}")
+
+
+def check_path(name: str, value: object) -> Path | None:
+    """The path, or None; its folder must exist."""
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__}")
+    path = Path(value)
+    if not path.parent.is_dir():
+        raise ValueError(
+            f"{name} must be in an existing folder; {str(path.parent)!r} (for "
+            f"{str(path)!r}) does not exist"
+        )
+    return path
+
+
+def check_dataset(owner: str, argument: str, dataset: object) -> None:
+    """A non-empty map-style dataset."""
+    if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        raise TypeError(
+            f"{owner}: {argument} must be a map-style dataset with __len__ and __getitem__, "
+            f"got {type(dataset).__name__}"
+        )
+    if len(dataset) == 0:  # type: ignore[arg-type]
+        raise ValueError(f"{owner}: {argument} must not be empty; got a dataset of length 0")
+
+
+def build_optimizer(
+    optimizer: torch.optim.Optimizer | OptimizerFactory | None, parameters: list[nn.Parameter]
+) -> torch.optim.Optimizer:
+    """The optimizer: default Adam (lr 1e-3), an instance, or a factory's result.
+
+    Raises:
+        TypeError: for anything else, or a factory returning something else.
+        ValueError: for an optimizer with ``maximize=True`` (the trainer minimises minus
+            the objective; maximize=True would minimise the objective).
+    """
+    if optimizer is None:
+        built = torch.optim.Adam(parameters, lr=1e-3)
+    elif isinstance(optimizer, torch.optim.Optimizer):
+        built = optimizer
+    elif callable(optimizer):
+        built = optimizer(parameters)
+        if not isinstance(built, torch.optim.Optimizer):
+            raise TypeError(
+                f"optimizer factory must return a torch.optim.Optimizer, got {type(built).__name__}"
+            )
+    else:
+        raise TypeError(
+            "optimizer must be a torch.optim.Optimizer, a callable params -> optimizer, "
+            f"or None; got {type(optimizer).__name__}"
+        )
+    groups = [index for index, group in enumerate(built.param_groups) if group.get("maximize")]
+    if groups:
+        raise ValueError(
+            f"optimizer must minimise: {type(built).__name__} has maximize=True (param "
+            f"group(s) {groups}). The trainer already maximises the objective by minimising "
+            "its negative, so maximize=True would train it backwards (minimise the "
+            "log-likelihood); build the optimizer without maximize=True"
+        )
+    return built
+
+
+def build_scheduler(
+    use_scheduler: bool,
+    scheduler: Any | SchedulerFactory | None,
+    optimizer: torch.optim.Optimizer,
+    interval: str,
+) -> Any:
+    """The scheduler (or None) from ``use_scheduler`` / ``scheduler``.
+
+    Raises:
+        ValueError: if both are given, the interval is unknown, or ``ReduceLROnPlateau``
+            is asked to step per step.
+        TypeError: if ``scheduler`` is not a scheduler or a factory of one.
+    """
+    if interval not in ("epoch", "step"):
+        raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {interval!r}")
+    if use_scheduler and scheduler is not None:
+        raise ValueError(
+            "use_scheduler=True (the Robbins-Monro schedule) and scheduler=... are "
+            "exclusive; pass only one"
+        )
+    if use_scheduler:
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, rm_scheduler)
+    if scheduler is None:
+        return None
+    if hasattr(scheduler, "step") and hasattr(scheduler, "state_dict"):
+        built = scheduler
+    elif callable(scheduler):
+        built = scheduler(optimizer)
+        if not (hasattr(built, "step") and hasattr(built, "state_dict")):
+            raise TypeError(
+                "scheduler factory must return a scheduler with step and state_dict, got "
+                f"{type(built).__name__}"
+            )
+    else:
+        raise TypeError(
+            "scheduler must be a learning-rate scheduler, a callable optimizer -> "
+            f"scheduler, or None; got {type(scheduler).__name__}"
+        )
+    if interval == "step" and isinstance(built, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        raise ValueError(
+            "scheduler_interval='step' cannot drive ReduceLROnPlateau, which needs an epoch "
+            "metric; use scheduler_interval='epoch'"
+        )
+    return built
+
+
+def amp_dtype(amp: AmpOption, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``amp`` on ``device`` (None: full precision).
+
+    Raises:
+        ValueError: for an unknown ``amp``.
+    """
+    if amp not in (None, False, True, "bf16", "fp16"):
+        raise ValueError(f"amp must be one of None, False, True, 'bf16', 'fp16'; got {amp!r}")
+    if not amp:
+        return None
+    if device.type == "cuda":
+        return torch.float16 if amp == "fp16" else torch.bfloat16
+    warnings.warn(
+        f"amp={amp!r} is ignored: mixed precision is used only on CUDA and the model is on "
+        f"{device}",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+    return None
+
+
+def model_device(trainable: object) -> torch.device:
+    """The device of the first parameter or buffer of ``trainable`` (CPU if it has none)."""
+    if isinstance(trainable, nn.Module):
+        for tensor in trainable.parameters():
+            return tensor.device
+        for tensor in trainable.buffers():
+            return tensor.device
+    return torch.device("cpu")
