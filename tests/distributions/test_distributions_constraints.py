@@ -22,9 +22,33 @@ def test_grid_points_pass_and_others_fail(dtype: torch.dtype) -> None:
     on_grid = torch.arange(256, dtype=dtype) / 255
     assert bool(grid.check(on_grid).all())
     assert not bool(grid.check(torch.tensor([-1 / 255, 1 + 1 / 255], dtype=dtype)).any())
-    if dtype != torch.float16:  # float16 cannot tell 256 grid points from their midpoints
-        midpoints = (torch.arange(255, dtype=dtype) + 0.5) / 255
-        assert not bool(grid.check(midpoints).any())
+    # float16 too can tell the 256 grid points from their midpoints (its spacing near 1 is
+    # 2**-11, an eighth of a bin): off-grid values are refused in every dtype here.
+    midpoints = ((torch.arange(255, dtype=torch.float64) + 0.5) / 255).to(dtype)
+    assert not bool(grid.check(midpoints).any())
+    # k * (1 / 255) rounds twice in the value's dtype and still passes.
+    assert bool(
+        grid.check(torch.arange(256, dtype=dtype) * torch.tensor(1 / 255, dtype=dtype)).all()
+    )
+
+
+def test_float16_refuses_values_a_third_of_a_bin_off_where_it_can_tell() -> None:
+    grid = DiscretizedUnitInterval(256)
+    third = ((torch.arange(255, dtype=torch.float64) + 1 / 3) / 255).to(torch.float16)
+    # Below 1/2, float16's spacing is at most 2**-12, a sixteenth of a bin.
+    assert not bool(grid.check(third[:127]).any())
+
+
+def test_bfloat16_says_it_cannot_tell_256_grid_points_apart() -> None:
+    grid = DiscretizedUnitInterval(256)
+    with pytest.raises(
+        ValueError, match=r"bfloat16 cannot tell the 256 grid points apart.*float32"
+    ):
+        grid.check(torch.tensor([0.0, 1.0], dtype=torch.bfloat16))
+    # With 32 bins its spacing is fine enough, and the check works.
+    coarse = DiscretizedUnitInterval(32)
+    assert bool(coarse.check((torch.arange(32) / 31).to(torch.bfloat16)).all())
+    assert not bool(coarse.check(((torch.arange(31) + 0.5) / 31).to(torch.bfloat16)).any())
 
 
 def test_is_discrete_scalar_constraint_with_a_readable_repr() -> None:

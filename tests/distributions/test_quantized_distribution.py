@@ -13,6 +13,7 @@ from scipy import stats
 
 from pygen.distributions import QuantizedDistribution
 from pygen.distributions.quantized_distribution import QuantizedDistribution as FromModule
+from pygen.distributions.quantized_distribution import discretize
 
 # --- argument validation -----------------------------------------------------------
 
@@ -183,3 +184,41 @@ def test_shapes_normalisation_and_support(
     centres = (torch.arange(num_buckets) + 0.5) / num_buckets
     total = d.log_prob(centres.reshape((num_buckets,) + (1,) * len(batch))).exp().sum(0)
     np.testing.assert_allclose(total.numpy(), 1.0, atol=1e-5)
+
+
+# --- add_noise and discretize (the original's later API) ----------------------------
+
+
+def test_add_noise_false_samples_are_bucket_centres() -> None:
+    logits = torch.randn(5, 8)
+    d = QuantizedDistribution(logits, add_noise=False)
+    x = d.sample((100,))
+    assert x.shape == (100, 5)
+    torch.testing.assert_close(x, discretize(x, 8))
+    index = (x * 8 - 0.5).round()
+    torch.testing.assert_close(x, (index + 0.5) / 8)
+    # The default draws noise: samples are spread inside the buckets.
+    noisy = QuantizedDistribution(logits).sample((100,))
+    assert not torch.equal(noisy, discretize(noisy, 8))
+
+
+def test_add_noise_survives_expand_and_is_validated() -> None:
+    d = QuantizedDistribution(torch.zeros(3, 4), add_noise=False).expand((2, 3))
+    assert d.add_noise is False
+    x = d.sample()
+    torch.testing.assert_close(x, discretize(x, 4))
+    with pytest.raises(TypeError, match=r"add_noise: expected a bool, found int"):
+        QuantizedDistribution(torch.zeros(4), add_noise=0)  # type: ignore[arg-type]
+
+
+def test_discretize_maps_to_the_centre_of_the_bucket_log_prob_uses() -> None:
+    values = torch.tensor([0.0, 0.1249, 0.125, 0.5, 0.99, 1.0])
+    torch.testing.assert_close(
+        discretize(values, 8), torch.tensor([0.0625, 0.0625, 0.1875, 0.5625, 0.9375, 0.9375])
+    )
+    d = QuantizedDistribution(torch.randn(6, 8))
+    torch.testing.assert_close(d.log_prob(discretize(values, 8)), d.log_prob(values))
+    with pytest.raises(ValueError, match=r"num_buckets: expected an int >= 1, found 0"):
+        discretize(values, 0)
+    with pytest.raises(TypeError, match="floating-point"):
+        discretize(torch.tensor([1, 2]), 4)

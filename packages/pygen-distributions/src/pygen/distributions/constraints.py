@@ -18,8 +18,16 @@ class DiscretizedUnitInterval(Constraint):
     :class:`~pygen.distributions.DiscretizedLogisticMixture`: 8-bit pixels ``p`` scaled
     as ``p / 255`` lie on it for ``num_bins=256``. A value passes :meth:`check` when it
     is in [0, 1] and within a small tolerance of a grid point, measured in bin widths:
-    ``max(1e-3, 4 * eps * (num_bins - 1))`` where ``eps`` is the machine epsilon of the
-    value's dtype (so ``k / 255`` computed in float32 passes).
+    ``min(1/4, max(1e-3, 4 * eps * (num_bins - 1) * |value|))`` where ``eps`` is the
+    machine epsilon of the value's dtype (a float's spacing grows with its magnitude), so
+    ``k / 255`` computed in float32 or float16 passes and a point half a bin off the grid
+    never does. The distance is measured in float32
+    at least, so float16's coarse arithmetic near 255 does not blur it.
+
+    A dtype whose spacing near 1 is more than a quarter of a bin cannot tell the grid
+    points from the points between them (``bfloat16`` for 256 bins: its ``eps`` is
+    ``2**-7``, two bins); :meth:`check` then raises ``ValueError`` rather than pass
+    everything.
 
     Args:
         num_bins: Number of grid points, at least 2.
@@ -51,11 +59,27 @@ class DiscretizedUnitInterval(Constraint):
 
         Returns:
             A boolean tensor of ``value``'s shape.
+
+        Raises:
+            ValueError: If ``value``'s dtype cannot tell the grid points apart (its
+                machine epsilon is more than a quarter of a bin, e.g. bfloat16 for 256
+                bins); cast it to float32 first.
         """
         steps = self.num_bins - 1
-        eps = torch.finfo(value.dtype).eps if value.is_floating_point() else 0.0
-        tolerance = max(1e-3, 4.0 * eps * steps)
-        scaled = value * steps
+        if value.is_floating_point():
+            eps = torch.finfo(value.dtype).eps
+            if 4.0 * eps * steps > 1.0:
+                raise ValueError(
+                    f"{self!r}.check: {value.dtype} cannot tell the {self.num_bins} grid "
+                    f"points apart (its spacing near 1 is {eps:g}, more than a quarter of "
+                    f"a bin, 1/{steps}); cast the value to torch.float32 first"
+                )
+            wide = value if torch.finfo(value.dtype).bits >= 32 else value.float()
+        else:
+            eps, wide = 0.0, value.double()
+        # A float's spacing grows with its magnitude, so the tolerance does too.
+        tolerance = (4.0 * eps * steps * wide.abs()).clamp(min=1e-3, max=0.25)
+        scaled = wide * steps
         on_grid = (scaled - torch.round(scaled)).abs() <= tolerance
         return on_grid & (value >= 0) & (value <= 1)
 

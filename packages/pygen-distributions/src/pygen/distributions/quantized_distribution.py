@@ -10,9 +10,43 @@ from torch.distributions import Categorical, Distribution, constraints
 from torch.distributions.utils import lazy_property, logits_to_probs
 from torch.types import _size
 
-from pygen.distributions._validation import check_value_shape
+from pygen.distributions._validation import as_float_tensor, check_count, check_value_shape
 
-__all__ = ["QuantizedDistribution"]
+__all__ = ["QuantizedDistribution", "discretize"]
+
+
+def discretize(value: Tensor, num_buckets: int) -> Tensor:
+    """Map values in [0, 1] to the centre of their bucket, ``(floor(value * K) + 1/2) / K``.
+
+    The buckets are those of :class:`QuantizedDistribution`: bucket ``k`` is
+    ``[k / K, (k + 1) / K)`` and ``1`` belongs to the top bucket; values outside [0, 1]
+    go to the end buckets. A ``QuantizedDistribution`` gives the same log-probability to
+    ``value`` and ``discretize(value, K)``, and ``add_noise=False`` samples are such
+    centres.
+
+    Args:
+        value: A floating-point tensor of values in [0, 1].
+        num_buckets: ``K``, the number of buckets.
+
+    Returns:
+        A tensor of ``value``'s shape and dtype.
+
+    Raises:
+        TypeError: If ``value`` is not a floating-point tensor or ``num_buckets`` not an int.
+        ValueError: If ``num_buckets < 1``.
+
+    Example:
+        >>> import torch
+        >>> from pygen.distributions.quantized_distribution import discretize
+        >>> discretize(torch.tensor([0.0, 0.3, 0.99, 1.0]), 4)
+        tensor([0.1250, 0.3750, 0.8750, 0.8750])
+    """
+    if not isinstance(value, Tensor):
+        raise TypeError(f"value: expected a torch.Tensor, found {type(value).__name__}")
+    value = as_float_tensor("value", value)
+    k = check_count("num_buckets", num_buckets, 1)
+    index = torch.floor(value * k).clamp(0, k - 1)
+    return (index + 0.5) / k
 
 
 class QuantizedDistribution(Distribution):
@@ -22,8 +56,10 @@ class QuantizedDistribution(Distribution):
     ``K - 1``. ``log_prob(x)`` is the log probability *mass* of ``x``'s bucket,
     ``log softmax(logits)[k]`` (as in pygen's original; the log *density* of the
     piecewise-uniform distribution is that plus ``log K``). ``sample()`` draws a bucket
-    and then a point uniformly over the whole bucket. This is not TFP's
-    ``tfd.QuantizedDistribution`` (which quantises a base distribution onto integers).
+    and then a point uniformly over the whole bucket, or, with ``add_noise=False`` (as in
+    the original's later API), returns the bucket's centre (see :func:`discretize`). This
+    is not TFP's ``tfd.QuantizedDistribution`` (which quantises a base distribution onto
+    integers).
 
     ``entropy()`` is the entropy of the bucket, ``-sum_k p_k log p_k``, which is the
     expectation of ``-log_prob`` (the differential entropy is that minus ``log K``).
@@ -33,11 +69,13 @@ class QuantizedDistribution(Distribution):
     Args:
         logits: Unnormalised log-probabilities of the buckets, shape
             ``batch_shape + (K,)`` with ``K = num_buckets >= 1``.
+        add_noise: ``True`` (the default): a sample is uniform over its bucket;
+            ``False``: a sample is its bucket's centre ``(k + 1/2) / K``.
         validate_args: Whether to check parameters and values against their
             constraints (``None`` uses ``torch.distributions``' global default).
 
     Raises:
-        TypeError: If ``logits`` is not a floating-point tensor.
+        TypeError: If ``logits`` is not a floating-point tensor or ``add_noise`` not a bool.
         ValueError: If ``logits`` has no dims, or, with validation on, contains NaN.
 
     Example:
@@ -52,6 +90,8 @@ class QuantizedDistribution(Distribution):
         tensor([-2.0794, -2.0794])
         >>> d.mean
         tensor([0.5000, 0.5000])
+        >>> QuantizedDistribution(torch.tensor([0.0, 9.0, 0.0, 0.0]), add_noise=False).sample()
+        tensor(0.3750)
     """
 
     arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
@@ -60,7 +100,9 @@ class QuantizedDistribution(Distribution):
     support = constraints.unit_interval
     has_rsample = False
 
-    def __init__(self, logits: Tensor, validate_args: bool | None = None) -> None:
+    def __init__(
+        self, logits: Tensor, add_noise: bool = True, validate_args: bool | None = None
+    ) -> None:
         if not isinstance(logits, Tensor):
             raise TypeError(f"logits: expected a torch.Tensor, found {type(logits).__name__}")
         if not logits.is_floating_point():
@@ -70,6 +112,9 @@ class QuantizedDistribution(Distribution):
                 f"logits: expected at least one dim (the buckets, last), found shape "
                 f"{tuple(logits.shape)}"
             )
+        if not isinstance(add_noise, bool):
+            raise TypeError(f"add_noise: expected a bool, found {type(add_noise).__name__}")
+        self.add_noise = add_noise
         self.logits = logits - logits.logsumexp(dim=-1, keepdim=True)
         super().__init__(batch_shape=self.logits.shape[:-1], validate_args=validate_args)
 
@@ -103,6 +148,7 @@ class QuantizedDistribution(Distribution):
         batch_shape = torch.Size(batch_shape)
         param_shape = (*batch_shape, self.num_buckets)
         new.logits = self.logits.expand(param_shape)
+        new.add_noise = self.add_noise
         if "probs" in self.__dict__:
             new.probs = self.probs.expand(param_shape)
         super(QuantizedDistribution, new).__init__(batch_shape, validate_args=False)
@@ -139,7 +185,7 @@ class QuantizedDistribution(Distribution):
         return index.long()
 
     def sample(self, sample_shape: _size = ()) -> Tensor:
-        """Draw a bucket, then a point uniformly over the whole bucket.
+        """Draw a bucket, then a point uniformly over it (its centre if not ``add_noise``).
 
         Args:
             sample_shape: Leading sample dims.
@@ -150,6 +196,8 @@ class QuantizedDistribution(Distribution):
         sample_shape = torch.Size(sample_shape)
         with torch.no_grad():
             index = Categorical(logits=self.logits, validate_args=False).sample(sample_shape)
+            if not self.add_noise:
+                return (index.to(self.logits.dtype) + 0.5) / self.num_buckets
             offset = torch.rand(index.shape, dtype=self.logits.dtype, device=self.logits.device)
             value = (index.to(self.logits.dtype) + offset) / self.num_buckets
             # (K - 1 + u) / K can round up to exactly 1 in low precision; 1 is still in the
