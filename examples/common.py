@@ -30,14 +30,12 @@ from pathlib import Path
 
 import datasets
 import torch
-from torch import nn
 from torch.utils.data import TensorDataset
 from torch.utils.tensorboard import SummaryWriter
 
 __all__ = [
     "DUMMY_RUN_EXAMPLES",
     "ExampleRun",
-    "classifier_network",
     "example_parser",
     "format_nll",
     "load_splits",
@@ -213,44 +211,6 @@ def load_splits(
         f"images of shape {list(data.image_shape)} from {data.source}"
     )
     return data, train, validation, test
-
-
-def classifier_network(image_shape: Sequence[int], num_classes: int) -> nn.Module:
-    """A convolutional network from images to class logits, sized for the dataset.
-
-    ``pygen.layers.ClassifierNet`` (the original pygen's network) for 28x28 greyscale
-    (``mnist=True``) and 32x32 colour (``mnist=False``) images. For other sizes (the 8x8
-    digits) the same design, with padded convolutions so small images keep their size:
-    Conv(32, 3x3) -> ReLU -> Conv(64, 3x3) -> ReLU -> MaxPool(2) -> Dropout(0.25) ->
-    Linear(128) -> ReLU -> Dropout(0.5) -> Linear(num_classes).
-
-    Args:
-        image_shape: ``(C, H, W)``.
-        num_classes: the number of classes.
-
-    Returns:
-        A module mapping ``[N, C, H, W]`` to ``[N, num_classes]`` logits.
-    """
-    from pygen.layers import ClassifierNet
-
-    channels, height, width = image_shape
-    if (channels, height, width) == (1, 28, 28):
-        return ClassifierNet(mnist=True, num_classes=num_classes)
-    if (channels, height, width) == (3, 32, 32):
-        return ClassifierNet(mnist=False, num_classes=num_classes)
-    return nn.Sequential(
-        nn.Conv2d(channels, 32, kernel_size=3, padding=1),
-        nn.ReLU(),
-        nn.Conv2d(32, 64, kernel_size=3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Dropout(0.25),
-        nn.Flatten(),
-        nn.Linear(64 * (height // 2) * (width // 2), 128),
-        nn.ReLU(),
-        nn.Dropout(0.5),
-        nn.Linear(128, num_classes),
-    )
 
 
 def format_nll(metrics: dict[str, float]) -> str:

@@ -7,9 +7,9 @@ pairs. Two models (``--model``):
 - ``bernoulli`` (the original): ``OneHot(10) -> Linear -> IndependentBernoulli``, one
   independent Bernoulli per pixel whose logits depend only on the label (a learned
   "average" image per class);
-- ``pixelcnn``: a gated PixelCNN conditioned on the one-hot label
-  (``PixelCNNBernoulliDistribution(condition_size=10)``), pixels depending on the label
-  and on the pixels above and to the left.
+- ``pixelcnn``: ``OneHot(10) -> ConditionalAutoregressive(PixelCNNBernoulliDistribution(
+  condition_size=10))``, a gated PixelCNN conditioned on the one-hot label, pixels
+  depending on the label and on the pixels above and to the left.
 
 Each epoch writes a grid with one row per digit (two samples each) to TensorBoard and as
 PNG, and the run prints the test negative log-likelihood of the images given their labels.
@@ -20,7 +20,6 @@ PNG, and the run prints the test negative log-likelihood of the images given the
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -35,69 +34,8 @@ from pygen.callbacks import (
     TBMetricsCallback,
 )
 from pygen.distributions.pixelcnn import PixelCNNBernoulliDistribution
-from pygen.layers import IndependentBernoulli, OneHot
+from pygen.layers import ConditionalAutoregressive, IndependentBernoulli, OneHot
 from pygen.train import LayerTrainer, evaluate
-
-
-class LabelConditionedPixelCNN(nn.Module):
-    """A layer: integer labels ``[N]`` -> a PixelCNN distribution over images per label.
-
-    ``forward(labels)`` returns a :class:`ConditionedPixelCNN` whose ``batch_shape`` is
-    ``[N]``: ``log_prob(images)`` scores ``images[i]`` given ``labels[i]`` and
-    ``sample(sample_shape)`` draws ``sample_shape + [N] + event_shape`` images.
-
-    Args:
-        event_shape: the image shape ``[C, H, W]``.
-        num_classes: the number of labels.
-        hidden_channels: the PixelCNN's width.
-        num_layers: the PixelCNN's number of gated layers.
-    """
-
-    def __init__(
-        self, event_shape: Sequence[int], num_classes: int, hidden_channels: int, num_layers: int
-    ) -> None:
-        super().__init__()
-        self.one_hot = OneHot(num_classes)
-        self.pixelcnn = PixelCNNBernoulliDistribution(
-            event_shape=list(event_shape),
-            hidden_channels=hidden_channels,
-            num_layers=num_layers,
-            condition_size=num_classes,
-        )
-
-    def forward(self, labels: torch.Tensor) -> ConditionedPixelCNN:
-        """The distribution over images given each label.
-
-        Args:
-            labels: integer labels ``[N]``.
-
-        Returns:
-            A distribution with ``batch_shape == labels.shape``.
-        """
-        return ConditionedPixelCNN(self.pixelcnn, self.one_hot(labels))
-
-
-class ConditionedPixelCNN:
-    """A conditional PixelCNN with its condition fixed: ``log_prob(x)`` and ``sample(shape)``.
-
-    Args:
-        pixelcnn: a PixelCNN distribution built with ``condition_size``.
-        condition: conditioning vectors ``[*batch, condition_size]``.
-    """
-
-    def __init__(self, pixelcnn: PixelCNNBernoulliDistribution, condition: torch.Tensor) -> None:
-        self.pixelcnn = pixelcnn
-        self.condition = condition
-        self.batch_shape = condition.shape[:-1]
-        self.event_shape = pixelcnn.event_shape
-
-    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
-        """Log-likelihood of images ``value`` (``[*batch, C, H, W]``) given the condition."""
-        return self.pixelcnn.log_prob(value, self.condition)
-
-    def sample(self, sample_shape: Sequence[int] = ()) -> torch.Tensor:
-        """Images ``sample_shape + batch_shape + event_shape`` drawn given the condition."""
-        return self.pixelcnn.sample(sample_shape, condition=self.condition)
 
 
 def build_model(
@@ -116,10 +54,16 @@ def build_model(
         The layer.
     """
     if model == "pixelcnn":
-        return LabelConditionedPixelCNN(image_shape, num_classes, hidden, layers)
+        pixelcnn = PixelCNNBernoulliDistribution(
+            event_shape=list(image_shape),
+            hidden_channels=hidden,
+            num_layers=layers,
+            condition_size=num_classes,
+        )
+        return nn.Sequential(OneHot(num_classes), ConditionalAutoregressive(pixelcnn))
     return nn.Sequential(
         OneHot(num_classes),
-        nn.Linear(num_classes, math.prod(image_shape)),
+        nn.Linear(num_classes, IndependentBernoulli.params_size(list(image_shape))),
         IndependentBernoulli(event_shape=list(image_shape)),
     )
 

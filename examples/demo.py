@@ -40,7 +40,7 @@ from pygen.callbacks import (
     TBMetricsCallback,
 )
 from pygen.distributions.pixelcnn import PixelCNNBernoulliDistribution
-from pygen.layers import Categorical
+from pygen.layers import Categorical, ClassifierNet
 from pygen.train import DistributionTrainer, LayerTrainer, evaluate
 
 
@@ -80,7 +80,12 @@ def train_classifier(
     """Train the digit classifier; return its test metrics."""
     train, validation = datasets.split_validation(data.train, 120, seed=args.seed)
     classifier = nn.Sequential(
-        common.classifier_network(data.image_shape, data.num_classes), Categorical()
+        ClassifierNet(
+            num_classes=data.num_classes,
+            input_shape=data.image_shape,
+            padding=1 if min(data.image_shape[1:]) < 28 else 0,  # the 8x8 digits
+        ),
+        Categorical(),
     ).to(args.device)
     writer = SummaryWriter(str(output / "tensorboard" / "classifier"))
     LayerTrainer(

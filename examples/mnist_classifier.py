@@ -20,7 +20,7 @@ import common
 from torch import nn
 
 from pygen.callbacks import TBBatchLogProbCallback, TBClassifyImagesCallback, TBMetricsCallback
-from pygen.layers import Categorical
+from pygen.layers import Categorical, ClassifierNet
 from pygen.train import LayerTrainer, evaluate
 
 
@@ -45,7 +45,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     run = common.start_run("mnist_classifier", args, started)
 
     classifier = nn.Sequential(
-        common.classifier_network(data.image_shape, data.num_classes), Categorical()
+        ClassifierNet(
+            num_classes=data.num_classes,
+            input_shape=data.image_shape,
+            padding=1 if min(data.image_shape[1:]) < 28 else 0,  # the 8x8 digits
+        ),
+        Categorical(),
     ).to(run.device)
     callbacks = [
         TBBatchLogProbCallback(run.writer, "batch_log_prob"),

@@ -240,6 +240,16 @@ def loc_and_scale(params: torch.Tensor, event_ndims: int) -> tuple[torch.Tensor,
     return loc, scale
 
 
+def _public_name(cls: type) -> str:
+    """The first public class name in ``cls``'s MRO (``Independent`` for the private
+    subclass), for messages."""
+    return next(
+        c.__name__
+        for c in cls.__mro__
+        if not c.__name__.startswith("_") and c.__name__ != "RefusesTrailingOne"
+    )
+
+
 class RefusesTrailingOne:
     """Mixin for a ``torch.distributions`` class: ``log_prob`` refuses the trailing-1 trap.
 
@@ -259,7 +269,7 @@ class RefusesTrailingOne:
                 value.shape,
                 self.batch_shape,
                 self.event_shape,
-                owner=f"{type(self).__name__}.log_prob",
+                owner=f"{_public_name(type(self))}.log_prob",
             )
         return super().log_prob(value)  # type: ignore[misc]
 

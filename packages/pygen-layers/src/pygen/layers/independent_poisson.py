@@ -26,11 +26,14 @@ class IndependentPoisson(nn.Module):
 
     Parameter transform: ``rate = exp(params)``; each parameter is the log-rate of one
     event element, as in TFP. ``params_size(event_shape)`` is ``prod(event_shape)``.
+    ``log_prob`` is computed from the log-rate itself, ``k * log_rate - exp(log_rate) -
+    log k!``, so a log-rate beyond ``exp``'s range (about 88 in float32) gives the limit
+    ``-inf``, never NaN.
 
     Parameter layout: flat, ``[*batch, prod(event_shape)]``, or channel-first,
     ``[*batch, *event_shape]``. Any other shape raises ``ValueError``.
 
-    Returns ``Independent(Poisson(rate), len(event_shape))`` (just the ``Poisson`` when
+    Returns ``Independent(Poisson, len(event_shape))`` (just the ``Poisson`` when
     ``event_shape == []``): ``batch_shape == batch``, ``event_shape == event_shape``;
     values are non-negative integer counts (as floats).
 
