@@ -320,6 +320,17 @@ RUNS: dict[str, tuple[str, list[str], bool]] = {
         ["--dataset", "mnist", "--model", "pixelcnn", *SMALL_PIXELCNN],
         False,
     ),
+    "vae-digits": ("vae.py", ["--dataset", "digits", "--iwae_k", "100"], False),
+    "vae-digits-bernoulli": (
+        "vae.py",
+        ["--dataset", "digits", "--latent", "bernoulli", "--iwae_k", "100"],
+        False,
+    ),
+    "vae-fashion_mnist": (
+        "vae.py",
+        ["--dataset", "fashion_mnist", "--iwae_k", "20", "--iwae_examples", "16"],
+        True,
+    ),
     "cifar10_classifier": ("cifar10_classifier.py", [], False),
     "cifar10_pixelcnn-quantized": ("cifar10_pixelcnn.py", SMALL_PIXELCNN, False),
     "cifar10_pixelcnn-logistic_mixture": (
@@ -407,11 +418,23 @@ def example_problems(root: Path, run_id: str, result: dict) -> list[str]:
         problems.append(f"{run_id}: no TensorBoard event file in {root / 'tb' / run_id}")
     if not list((root / "images" / run_id).glob("*_0000.png")):
         problems.append(f"{run_id}: no PNG image grid in {root / 'images' / run_id}")
+    if (
+        run_id.startswith("vae")
+        and not (root / "images" / run_id / "reconstructions_0000.png").exists()
+    ):
+        problems.append(f"{run_id}: no reconstruction grid in {root / 'images' / run_id}")
     output = result["output"]
     if "finished in" not in output or "TensorBoard logs" not in output:
         problems.append(f"{run_id}: no final report printed:\n{output}")
-    if ("test accuracy" in output) == ("test NLL" in output):
-        problems.append(f"{run_id}: expected one held-out metric (accuracy or NLL):\n{output}")
+    # One kind of held-out figure: an accuracy, an exact NLL, or bounds (a VAE's ELBO and
+    # IWAE-k, which must never be printed as an NLL).
+    kinds = [kind for kind in ("test accuracy", "test NLL", "test ELBO") if kind in output]
+    if len(kinds) != 1:
+        problems.append(
+            f"{run_id}: expected one held-out metric (accuracy, NLL or ELBO):\n{output}"
+        )
+    if "test ELBO" in output and "test IWAE-" not in output:
+        problems.append(f"{run_id}: a VAE reports its IWAE-k bound beside its ELBO:\n{output}")
     return problems
 
 
