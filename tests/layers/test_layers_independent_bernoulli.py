@@ -54,3 +54,18 @@ def test_value_with_wrong_event_shape_raises() -> None:
     d = IndependentBernoulli([1, 4, 4])(torch.zeros(3, 16))
     with pytest.raises(ValueError, match="event_shape"):
         d.log_prob(torch.zeros(3, 4, 4))
+
+
+def test_params_size_on_an_instance_as_in_the_original() -> None:
+    # The original and every model built on it call params_size() on the instance.
+    assert IndependentBernoulli([1]).params_size() == 1
+    assert IndependentBernoulli([1, 28, 28]).params_size() == 784
+    assert IndependentBernoulli.params_size([1, 28, 28]) == 784  # TFP's static form
+    assert IndependentBernoulli([1]).params_size([2, 3]) == 6
+
+
+def test_scalar_event_refuses_an_n_by_1_value() -> None:
+    d = IndependentBernoulli([])(torch.randn(4, 1))
+    assert isinstance(d, torch.distributions.Bernoulli)
+    with pytest.raises(ValueError, match=r"Bernoulli.log_prob: value has shape \[4, 1\]"):
+        d.log_prob(torch.ones(4, 1))

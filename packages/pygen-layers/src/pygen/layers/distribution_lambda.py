@@ -18,7 +18,9 @@ class DistributionLambda(nn.Module):
     and so has no ``params_size`` (the callable decides how many parameters it reads).
     ``batch_shape``/``event_shape`` are those of the distribution the callable returns.
     The result is checked to be a distribution (an object with ``log_prob``), so a
-    mistake surfaces here rather than in the training loop.
+    mistake surfaces here rather than in the training loop. It is returned as it is: the
+    trailing-1 guard of the other layers (a value ``[N, 1]`` against a batch of ``[N]``)
+    is the callable's to add, for example by returning a ``pygen.layers`` layer's output.
 
     Args:
         make_distribution_fn: Callable mapping the layer's inputs to a distribution, e.g.

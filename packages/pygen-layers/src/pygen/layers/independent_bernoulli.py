@@ -27,9 +27,10 @@ class IndependentBernoulli(nn.Module):
     Parameter transform: none; each parameter is the logit of one event element
     (``probs = sigmoid(params)``). ``params_size(event_shape)`` is ``prod(event_shape)``.
 
-    Parameter layout (shared by every ``Independent*`` layer): ``params`` is either flat,
-    ``[*batch, prod(event_shape)]``, or channel-first, ``[*batch, *event_shape]`` (the
-    output of a convolution for ``event_shape=[C, H, W]``; the original pygen's form).
+    Parameter layout: ``params`` is either flat, ``[*batch, prod(event_shape)]``, or
+    channel-first, ``[*batch, *event_shape]`` (the output of a convolution for
+    ``event_shape=[C, H, W]``; the original pygen's form), one logit per element either
+    way.
     Any other shape raises ``ValueError`` naming both accepted shapes.
 
     Returns ``Independent(Bernoulli(logits), len(event_shape))``: ``batch_shape == batch``,
@@ -55,6 +56,19 @@ class IndependentBernoulli(nn.Module):
         (torch.Size([4]), torch.Size([1, 28, 28]))
         >>> d.log_prob(d.sample()).shape
         torch.Size([4])
+
+        Flat ``[*batch, prod(E)]`` and channel-first ``[*batch, *E]`` are the same
+        logits, one per element in ``C, H, W`` order.
+
+        >>> layer = IndependentBernoulli([1, 2, 2])
+        >>> layer.params_size()
+        4
+        >>> flat = torch.tensor([[-9.0, 9.0, 9.0, -9.0]])
+        >>> layer(flat).mode
+        tensor([[[[0., 1.],
+                  [1., 0.]]]])
+        >>> torch.equal(layer(flat.reshape(1, 1, 2, 2)).mode, layer(flat).mode)
+        True
     """
 
     def __init__(self, event_shape: int | Sequence[int]) -> None:

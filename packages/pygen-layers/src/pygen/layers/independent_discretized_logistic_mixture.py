@@ -62,6 +62,14 @@ class IndependentDiscretizedLogisticMixture(nn.Module):
         (torch.Size([2]), torch.Size([3, 8, 8]))
         >>> d.log_prob(d.sample()).shape
         torch.Size([2])
+
+        Flat and channel-first, parameter-major: the flat tensor is the channel-first
+        one flattened, so both give the same distribution.
+
+        >>> conv_out = torch.randn(2, 45, 8, 8)
+        >>> x = d.sample()
+        >>> torch.equal(layer(conv_out).log_prob(x), layer(conv_out.flatten(1)).log_prob(x))
+        True
     """
 
     def __init__(

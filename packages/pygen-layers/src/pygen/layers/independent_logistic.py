@@ -54,6 +54,18 @@ class IndependentLogistic(nn.Module):
         (torch.Size([4]), torch.Size([3, 8, 8]))
         >>> d.log_prob(d.sample()).shape
         torch.Size([4])
+
+        Flat and channel-first, parameter-major: numbers ``0 .. prod(E) - 1`` are the
+        locations, the rest the raw scales; as ``[*batch, 2 * C, H, W]`` the first ``C``
+        channels are the locations.
+
+        >>> flat = torch.arange(8.0).unsqueeze(0)
+        >>> layer = IndependentLogistic([1, 2, 2])
+        >>> layer(flat).mean
+        tensor([[[[0., 1.],
+                  [2., 3.]]]])
+        >>> torch.equal(layer(flat.reshape(1, 2, 2, 2)).mean, layer(flat).mean)
+        True
     """
 
     def __init__(self, event_shape: int | Sequence[int] = ()) -> None:

@@ -58,6 +58,21 @@ class IndependentNormal(nn.Module):
         (torch.Size([4]), torch.Size([3]))
         >>> d.log_prob(torch.zeros(4, 3)).shape
         torch.Size([4])
+
+        Flat and channel-first, parameter-major: for ``event_shape=[1, 2, 2]`` numbers
+        0..3 are the locations and 4..7 the raw scales; the same tensor as
+        ``[1, 2, 2, 2]`` (a convolution's output) has the locations in channel 0 and
+        the raw scales in channel 1, and gives the same distribution.
+
+        >>> layer = IndependentNormal([1, 2, 2])
+        >>> layer.params_size()
+        8
+        >>> flat = torch.arange(8.0).unsqueeze(0)
+        >>> layer(flat).mean
+        tensor([[[[0., 1.],
+                  [2., 3.]]]])
+        >>> torch.equal(layer(flat.reshape(1, 2, 2, 2)).stddev, layer(flat).stddev)
+        True
     """
 
     def __init__(self, event_shape: int | Sequence[int] = ()) -> None:

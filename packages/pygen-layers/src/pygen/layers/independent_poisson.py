@@ -55,6 +55,14 @@ class IndependentPoisson(nn.Module):
         >>> d.mean[0]
         tensor([[1., 1., 1.],
                 [1., 1., 1.]])
+
+        Flat ``[*batch, prod(E)]`` and channel-first ``[*batch, *E]`` are the same
+        log-rates, one per element in ``C, H, W`` order.
+
+        >>> log_rate = torch.log(torch.tensor([[1.0, 2.0, 3.0, 4.0]]))
+        >>> IndependentPoisson([1, 2, 2])(log_rate.reshape(1, 1, 2, 2)).mean
+        tensor([[[[1., 2.],
+                  [3., 4.]]]])
     """
 
     def __init__(self, event_shape: int | Sequence[int] = ()) -> None:
