@@ -92,3 +92,45 @@ def test_stray_one_in_the_condition_is_refused_by_the_model() -> None:
     d = ConditionalAutoregressive(small_pixelcnn())(torch.randn(5, 1, 4))
     with pytest.raises(ValueError, match=r"condition has shape \[5, 1, 4\]"):
         d.log_prob(torch.zeros(5, 1, 4, 4))
+
+
+def test_condition_map_model_binds_maps_and_completes() -> None:
+    torch.manual_seed(0)
+    model = PixelCNNBernoulliDistribution(
+        [1, 4, 5], hidden_channels=4, num_layers=2, condition_channels=2
+    )
+    layer = ConditionalAutoregressive(model)
+    assert ConditionalAutoregressive.params_size(model) == 2 * 4 * 5
+    with pytest.raises(ValueError, match=r"\[\*batch, 2, 4, 5\], got \[3, 2\]"):
+        layer(torch.randn(3, 2))
+    maps = torch.randn(3, 2, 4, 5)
+    d = layer(maps)
+    assert d.batch_shape == (3,)
+    x = d.sample((2,), generator=torch.Generator().manual_seed(0))
+    assert x.shape == (2, 3, 1, 4, 5)
+    torch.testing.assert_close(d.log_prob(x), model.log_prob(x, maps))
+    mask = torch.zeros(1, 4, 5, dtype=torch.bool)
+    mask[:, :2] = True
+    done = d.complete(x[0], mask, (4,), temperature=0.5, generator=torch.Generator().manual_seed(1))
+    assert done.shape == (4, 3, 1, 4, 5)
+    assert torch.equal(done[..., :2, :], x[0, :, :, :2].expand(4, 3, 1, 2, 5))
+    same = model.complete(
+        x[0], mask, (4,), maps, temperature=0.5, generator=torch.Generator().manual_seed(1)
+    )
+    assert torch.equal(done, same)
+
+
+def test_complete_needs_a_model_with_complete() -> None:
+    class NoComplete(nn.Module):
+        condition_size = 2
+        event_shape = torch.Size([3])
+
+        def log_prob(self, x, condition=None):
+            return x.sum(-1)
+
+        def sample(self, sample_shape=(), condition=None):
+            return torch.zeros(*sample_shape, *condition.shape[:-1], 3)
+
+    d = ConditionalAutoregressive(NoComplete())(torch.zeros(2, 2))
+    with pytest.raises(TypeError, match=r"NoComplete has no complete\(images, observed_mask"):
+        d.complete(torch.zeros(3), torch.zeros(3, dtype=torch.bool))

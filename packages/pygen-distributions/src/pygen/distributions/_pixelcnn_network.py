@@ -4,8 +4,13 @@ The network follows van den Oord et al. (2016), "Conditional Image Generation wi
 PixelCNN Decoders": a *vertical* stack that sees every row above the current pixel and a
 *horizontal* stack that sees the pixels to its left in the current row, joined by a
 1x1 "link" from the vertical to the horizontal stack, so there is no blind spot. Each
-layer is gated, ``tanh(a) * sigmoid(b)``, and an optional conditioning vector adds a
-learned per-layer bias to ``a`` and ``b``.
+layer is gated, ``tanh(a) * sigmoid(b)``. An optional conditioning vector adds a learned
+per-layer bias to ``a`` and ``b`` (the same at every position); an optional conditioning
+*map* ``[C_cond, H, W]`` adds a learned per-layer, per-position bias through a 1x1
+convolution (the paper's location-dependent conditioning ``V * s``). Neither is an
+autoregressive variable, so the model stays exactly normalised for every condition.
+Optional dropout acts on each gated output (elementwise, so causality is untouched); it
+is active in training mode only.
 
 Causality across the channels of one pixel uses the channel-group masks of PixelRNN /
 PixelCNN (van den Oord et al. 2016, "Pixel Recurrent Neural Networks"): the hidden
@@ -19,10 +24,10 @@ every channel of the pixels before it (raster order) and channels ``< c`` of its
 Layout of layer ``l`` (``F`` = hidden channels, ``k`` = kernel size, ``kv = kh = k//2+1``)::
 
     vconv = Conv(kv x k) over input rows i-kv+1..i      (vertical stack)
-    v'    = gate(vconv + cond_v)
+    v'    = dropout(gate(vconv + cond_v))
     link  = shift_down(Conv1x1(vconv))                   (row i sees rows <= i-1 only)
     hconv = MaskedConv(1 x kh) over columns j-kh+1..j    (horizontal stack)
-    h'    = h + MaskedConv1x1(gate(hconv + link + cond_h))   (no residual at l = 0)
+    h'    = h + MaskedConv1x1(dropout(gate(hconv + link + cond_h)))   (no residual at l = 0)
 
 followed by a head ``MaskedConv1x1(relu(MaskedConv1x1(relu(h))))`` giving ``P``
 parameters per sub-pixel. The fast sampler in ``_pixelcnn_sampling`` recomputes exactly
@@ -79,6 +84,9 @@ class GatedPixelCNNNetwork(nn.Module):
         kernel_size: Odd kernel size ``k >= 3``; the vertical kernel is ``(k//2+1) x k``,
             the horizontal one ``1 x (k//2+1)``.
         condition_size: Length of the optional conditioning vector, or ``None``.
+        condition_channels: Channels of the optional conditioning map (same ``H, W`` as
+            the image), or ``None``. At most one of the two is set.
+        dropout_p: Dropout probability on every gated output (training mode only).
     """
 
     def __init__(
@@ -89,6 +97,8 @@ class GatedPixelCNNNetwork(nn.Module):
         num_layers: int,
         kernel_size: int,
         condition_size: int | None,
+        condition_channels: int | None = None,
+        dropout_p: float = 0.0,
     ) -> None:
         super().__init__()
         c, f = in_channels, hidden_channels
@@ -98,6 +108,8 @@ class GatedPixelCNNNetwork(nn.Module):
         self.num_layers = num_layers
         self.kernel_size = kernel_size
         self.condition_size = condition_size
+        self.condition_channels = condition_channels
+        self.dropout = nn.Dropout(dropout_p)
         self.kv = kernel_size // 2 + 1  # rows of the vertical kernel (i-kv+1 .. i)
         self.kh = kernel_size // 2 + 1  # columns of the horizontal kernel (j-kh+1 .. j)
 
@@ -132,15 +144,30 @@ class GatedPixelCNNNetwork(nn.Module):
         self.condition = (
             nn.Linear(condition_size, num_layers * 4 * f) if condition_size is not None else None
         )
+        self.condition_map = (
+            nn.Conv2d(condition_channels, num_layers * 4 * f, 1)
+            if condition_channels is not None
+            else None
+        )
 
     def condition_biases(
         self, condition: Tensor | None, batch: int
     ) -> list[tuple[Tensor, Tensor]] | None:
-        """Per-layer gate biases ``(cond_v, cond_h)``, each ``[batch, 2F]``, or ``None``."""
-        if self.condition is None or condition is None:
+        """Per-layer gate biases ``(cond_v, cond_h)``, or ``None`` without a condition.
+
+        Each bias is ``[batch, 2F, 1, 1]`` for a conditioning vector ``[batch, D]`` and
+        ``[batch, 2F, H, W]`` for a conditioning map ``[batch, C_cond, H, W]``.
+        """
+        if condition is None:
             return None
-        biases = self.condition(condition).reshape(
-            batch, self.num_layers, 2, 2 * self.hidden_channels
+        if self.condition is not None:
+            biases = self.condition(condition)[:, :, None, None]
+        elif self.condition_map is not None:
+            biases = self.condition_map(condition)
+        else:
+            return None
+        biases = biases.reshape(
+            batch, self.num_layers, 2, 2 * self.hidden_channels, *biases.shape[2:]
         )
         return [(biases[:, layer, 0], biases[:, layer, 1]) for layer in range(self.num_layers)]
 
@@ -157,10 +184,10 @@ class GatedPixelCNNNetwork(nn.Module):
             vpre = vconv
             if biases is not None:
                 cond_v, cond_h = biases[layer]
-                vpre = vpre + cond_v[:, :, None, None]
-                hpre = hpre + cond_h[:, :, None, None]
-            v = gate(vpre)
-            out = self.residuals[layer](gate(hpre))
+                vpre = vpre + cond_v
+                hpre = hpre + cond_h
+            v = self.dropout(gate(vpre))
+            out = self.residuals[layer](self.dropout(gate(hpre)))
             h = out if layer == 0 else h + out
         params = self.head_out(F.relu(self.head_hidden(F.relu(h))))
         return params.reshape(batch, self.in_channels, self.params_per_subpixel, height, width)

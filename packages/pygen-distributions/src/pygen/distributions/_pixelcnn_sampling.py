@@ -17,6 +17,15 @@ per-sub-pixel parameters.
   ``O(depth)`` work instead of a full-image pass. For ``C > 1`` the pixel's column is
   recomputed once per channel; after the last channel every group's features are exact
   (group ``g`` depends only on channels ``< g``) and are kept as the left-neighbour cache.
+
+Both also *complete* images: given ``observed`` values and a boolean ``mask`` of the
+observed sub-pixels, they keep those values and draw only the others, each from its
+conditional given everything before it in raster order. The uniforms of every sub-pixel
+are still drawn up front, so an empty mask gives exactly ``sample``'s images. A sub-pixel
+observed in every image of the batch costs no network work in either sampler (the fast
+one still runs the horizontal stack at an observed pixel of a partly observed row, since
+its right neighbours need those features); a row observed in every image only advances
+the vertical stack, because nothing below reads the horizontal stack.
 """
 
 from __future__ import annotations
@@ -37,32 +46,64 @@ DrawFn = Callable[[Tensor, Tensor], Tensor]
 InputFn = Callable[[Tensor], Tensor]
 
 
+def _start(
+    uniforms: Tensor, observed: Tensor | None, mask: Tensor | None
+) -> tuple[Tensor, Tensor | None, list[list[list[bool]]]]:
+    """The starting images, the mask, and ``todo[c][i][j]``: is the sub-pixel drawn anywhere."""
+    n, channels, height, width, _ = uniforms.shape
+    x = torch.zeros(n, channels, height, width, dtype=uniforms.dtype, device=uniforms.device)
+    if mask is None or observed is None:
+        return x, None, [[[True] * width for _ in range(height)] for _ in range(channels)]
+    x = torch.where(mask, observed, x)
+    return x, mask, (~mask).any(dim=0).tolist()
+
+
+def _keep_observed(drawn: Tensor, x: Tensor, mask: Tensor | None, c: int, i: int, j: int) -> Tensor:
+    """``drawn`` where sub-pixel ``(c, i, j)`` is unobserved, the observed value elsewhere."""
+    if mask is None:
+        return drawn
+    return torch.where(mask[:, c, i, j], x[:, c, i, j], drawn)
+
+
+def _row_bias(bias: Tensor, i: int) -> Tensor:
+    """Row ``i`` (``[N, 2F, 1, W]``) of a per-position bias; a vector's bias as it is."""
+    return bias if bias.shape[2] == 1 else bias[:, :, i : i + 1, :]
+
+
 def naive_sample(
     network: GatedPixelCNNNetwork,
     uniforms: Tensor,
     condition: Tensor | None,
     to_input: InputFn,
     draw: DrawFn,
+    observed: Tensor | None = None,
+    mask: Tensor | None = None,
 ) -> Tensor:
     """Sample ``[N, C, H, W]`` images with one full network pass per sub-pixel.
 
     Args:
         network: The PixelCNN network.
         uniforms: ``[N, C, H, W, R]`` uniforms in ``[0, 1)``, ``R`` per sub-pixel.
-        condition: ``[N, D]`` conditioning vectors or ``None``.
+        condition: ``[N, D]`` conditioning vectors, ``[N, C_cond, H, W]`` conditioning
+            maps, or ``None``.
         to_input: Map from image values to network input.
         draw: Inverse cdf of one sub-pixel given its parameters.
+        observed: ``[N, C, H, W]`` values to keep where ``mask`` is true (completion).
+        mask: ``[N, C, H, W]`` booleans, true for an observed sub-pixel.
 
     Returns:
         The images, ``[N, C, H, W]``.
     """
-    n, channels, height, width, _ = uniforms.shape
-    x = torch.zeros(n, channels, height, width, dtype=uniforms.dtype, device=uniforms.device)
+    _, channels, height, width, _ = uniforms.shape
+    x, mask, todo = _start(uniforms, observed, mask)
     for i in range(height):
         for j in range(width):
             for c in range(channels):
+                if not todo[c][i][j]:
+                    continue
                 params = network(to_input(x), condition)[:, c, :, i, j]
-                x[:, c, i, j] = draw(params, uniforms[:, c, i, j])
+                drawn = draw(params, uniforms[:, c, i, j])
+                x[:, c, i, j] = _keep_observed(drawn, x, mask, c, i, j)
     return x
 
 
@@ -72,6 +113,8 @@ def fast_sample(
     condition: Tensor | None,
     to_input: InputFn,
     draw: DrawFn,
+    observed: Tensor | None = None,
+    mask: Tensor | None = None,
 ) -> Tensor:
     """Sample ``[N, C, H, W]`` images with cached activations (O(depth) per pixel).
 
@@ -83,7 +126,7 @@ def fast_sample(
     f, kv, kh, depth = net.hidden_channels, net.kv, net.kh, net.num_layers
     pad = net.kernel_size // 2
     p = net.params_per_subpixel
-    x = torch.zeros(n, channels, height, width, dtype=dtype, device=device)
+    x, mask, todo = _start(uniforms, observed, mask)
     xin = to_input(x)
 
     biases = net.condition_biases(condition, n)
@@ -106,44 +149,63 @@ def fast_sample(
     head_hidden_w = net.head_hidden.masked_weight().reshape(f, f)
     head_out_w = net.head_out.masked_weight().reshape(channels, p, f)
     head_out_b = net.head_out.bias.reshape(channels, p)
-    cond_h = [torch.zeros((), dtype=dtype, device=device)] * depth
+    zero = torch.zeros((), dtype=dtype, device=device)
+    cond_v = [zero[None, None, None, None]] * depth
+    cond_h = [zero[None, None, None, None]] * depth
     if biases is not None:
+        cond_v = [bias_v for bias_v, _ in biases]
         cond_h = [bias_h for _, bias_h in biases]
 
+    def horizontal_stack(i: int, j: int, row_pre: list[Tensor]) -> None:
+        """Run every layer's horizontal stack at pixel ``(i, j)`` from the cached inputs."""
+        col = kh - 1 + j
+        for layer in range(depth):
+            window = h_cache[layer][:, :, j : j + kh].reshape(n, -1)
+            pre = torch.addmm(h_biases[layer], window, h_weights[layer].T)
+            pre = pre + row_pre[layer][:, :, j]
+            out = torch.addmm(res_biases[layer], gate(pre), res_weights[layer].T)
+            if layer > 0:
+                out = out + h_cache[layer][:, :, col]
+            h_cache[layer + 1][:, :, col] = out
+
     for i in range(height):
-        # Row i of the horizontal stack: link from row i-1 plus conditioning, per column.
-        row_pre = [links[layer] + cond_h[layer][..., None] for layer in range(depth)]
-        for cache in h_cache:
-            cache.zero_()
-        for j in range(width):
-            col = kh - 1 + j
-            for c in range(channels):
-                h_cache[0][:, :, col] = xin[:, :, i, j]
-                for layer in range(depth):
-                    window = h_cache[layer][:, :, j : j + kh].reshape(n, -1)
-                    pre = torch.addmm(h_biases[layer], window, h_weights[layer].T)
-                    pre = pre + row_pre[layer][:, :, j]
-                    out = torch.addmm(res_biases[layer], gate(pre), res_weights[layer].T)
-                    if layer > 0:
-                        out = out + h_cache[layer][:, :, col]
-                    h_cache[layer + 1][:, :, col] = out
-                hidden = F.relu(
-                    torch.addmm(
-                        net.head_hidden.bias, F.relu(h_cache[depth][:, :, col]), head_hidden_w.T
+        if any(todo[c][i][j] for c in range(channels) for j in range(width)):
+            # Row i of the horizontal stack: link from row i-1 plus conditioning, per column.
+            row_pre = [
+                links[layer] + _row_bias(cond_h[layer], i)[:, :, 0, :] for layer in range(depth)
+            ]
+            for cache in h_cache:
+                cache.zero_()
+            for j in range(width):
+                col = kh - 1 + j
+                fresh = False  # do the cached features at (i, j) see the whole pixel?
+                for c in range(channels):
+                    if not todo[c][i][j]:
+                        continue
+                    h_cache[0][:, :, col] = xin[:, :, i, j]
+                    horizontal_stack(i, j, row_pre)
+                    fresh = c == channels - 1
+                    hidden = F.relu(
+                        torch.addmm(
+                            net.head_hidden.bias,
+                            F.relu(h_cache[depth][:, :, col]),
+                            head_hidden_w.T,
+                        )
                     )
-                )
-                params = torch.addmm(head_out_b[c], hidden, head_out_w[c].T)
-                x[:, c, i, j] = draw(params, uniforms[:, c, i, j])
-                xin[:, c, i, j] = to_input(x[:, c, i, j])
-            h_cache[0][:, :, col] = xin[:, :, i, j]  # the finished pixel, for its right neighbours
+                    params = torch.addmm(head_out_b[c], hidden, head_out_w[c].T)
+                    drawn = draw(params, uniforms[:, c, i, j])
+                    x[:, c, i, j] = _keep_observed(drawn, x, mask, c, i, j)
+                    xin[:, c, i, j] = to_input(x[:, c, i, j])
+                # The finished pixel, for its right neighbours.
+                h_cache[0][:, :, col] = xin[:, :, i, j]
+                if not fresh and j + 1 < width:
+                    horizontal_stack(i, j, row_pre)
         # Row i is complete: advance every layer's vertical stack by this row.
         v_cache[0][:, :, kv - 1 + i, pad : pad + width] = xin[:, :, i, :]
         for layer in range(depth):
             vconv = net.v_convs[layer](v_cache[layer][:, :, i : i + kv, :])  # [N, 2F, 1, W]
             links[layer] = net.links[layer](vconv)[:, :, 0, :]
             if layer + 1 < depth:
-                vpre = vconv
-                if biases is not None:
-                    vpre = vpre + biases[layer][0][:, :, None, None]
+                vpre = vconv + _row_bias(cond_v[layer], i)
                 v_cache[layer + 1][:, :, kv - 1 + i, pad : pad + width] = gate(vpre)[:, :, 0, :]
     return x

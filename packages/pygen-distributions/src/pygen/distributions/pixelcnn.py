@@ -10,8 +10,13 @@ each factor computed by one pass of a gated PixelCNN (van den Oord et al. 2016,
 "Conditional Image Generation with PixelCNN Decoders") with vertical and horizontal
 stacks (no blind spot) and channel-group masks (channel ``c`` of a pixel sees channels
 ``< c`` of that pixel). ``log_prob`` is therefore exactly normalised. An optional
-conditioning vector (for example a one-hot label) adds a learned per-layer bias to
-every gate, so ``log_prob(x, condition)`` is a conditional model.
+conditioning vector (``condition_size``, for example a one-hot label) adds a learned
+per-layer bias to every gate; an optional conditioning *map* (``condition_channels``: a
+``[C_cond, H, W]`` tensor, e.g. a VAE decoder's features, a low-resolution image or a
+segmentation) adds a learned per-layer, per-position bias, so every pixel is conditioned
+on its own features (van den Oord et al. 2016, location-dependent conditioning). Either
+way ``log_prob(x, condition)`` is a conditional model, exactly normalised for every
+condition. ``dropout_p`` adds dropout on every gated output, active in training mode only.
 
 Sampling is sequential. The default ``method="fast"`` caches every layer's activations
 (after Ramachandran et al. 2017, "Fast Generation for Convolutional Autoregressive
@@ -21,12 +26,16 @@ runs the whole network once per sub-pixel and is kept as the reference. Both tur
 same uniforms, drawn up front from ``generator``, into values by the inverse cdf, so they
 return the same images for the same seed (up to floating-point rounding of the network
 outputs: in float64 they agree exactly).
+
+:meth:`~_PixelCNNBase.complete` fills in the unobserved sub-pixels of given images on the
+same two paths, and ``temperature=`` sharpens (``< 1``) or flattens (``> 1``) every
+per-sub-pixel distribution when sampling or completing; each class documents what the
+temperature does to its head.
 """
 
 from __future__ import annotations
 
 import abc
-import math
 import numbers
 from collections.abc import Sequence
 from typing import Literal
@@ -35,6 +44,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pygen.distributions._completion import (
+    check_condition_map,
+    check_temperature,
+    fill_unobserved,
+    flatten_generation,
+)
 from pygen.distributions._discretized import snap_to_grid
 from pygen.distributions._pixelcnn_network import GatedPixelCNNNetwork
 from pygen.distributions._pixelcnn_sampling import fast_sample, naive_sample
@@ -100,6 +115,8 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         num_layers: int,
         kernel_size: int,
         condition_size: int | None,
+        condition_channels: int | None = None,
+        dropout_p: float = 0.0,
     ) -> None:
         super().__init__()
         self._event_shape = _check_event_shape(event_shape)
@@ -116,9 +133,28 @@ class _PixelCNNBase(nn.Module, abc.ABC):
             raise ValueError(f"kernel_size: expected an odd int >= 3, found {kernel_size}")
         if condition_size is not None:
             condition_size = _check_int("condition_size", condition_size, 1)
+        if condition_channels is not None:
+            condition_channels = _check_int("condition_channels", condition_channels, 1)
+            if condition_size is not None:
+                raise ValueError(
+                    "condition_size and condition_channels: expected at most one (a vector or "
+                    f"a map), found condition_size={condition_size} and "
+                    f"condition_channels={condition_channels}"
+                )
+        if not isinstance(dropout_p, numbers.Real) or isinstance(dropout_p, bool):
+            raise TypeError(f"dropout_p: expected a float, found {type(dropout_p).__name__}")
+        if not 0.0 <= dropout_p < 1.0:
+            raise ValueError(f"dropout_p: expected a float in [0, 1), found {dropout_p}")
         self._params_per_subpixel = params_per_subpixel
         self.network = GatedPixelCNNNetwork(
-            channels, params_per_subpixel, hidden_channels, num_layers, kernel_size, condition_size
+            channels,
+            params_per_subpixel,
+            hidden_channels,
+            num_layers,
+            kernel_size,
+            condition_size,
+            condition_channels,
+            float(dropout_p),
         )
 
     # ------------------------------------------------------------------ shapes
@@ -135,8 +171,17 @@ class _PixelCNNBase(nn.Module, abc.ABC):
 
     @property
     def condition_size(self) -> int | None:
-        """Length of the conditioning vector, or ``None`` for an unconditional model."""
+        """Length of the conditioning vector, or ``None`` (unconditional or map-conditioned)."""
         return self.network.condition_size
+
+    @property
+    def condition_shape(self) -> torch.Size | None:
+        """Shape of one condition: ``[D]`` (a vector), ``[C_cond, H, W]`` (a map) or ``None``."""
+        if self.network.condition_channels is not None:
+            return torch.Size([self.network.condition_channels, *self._event_shape[1:]])
+        if self.network.condition_size is not None:
+            return torch.Size([self.network.condition_size])
+        return None
 
     def _param_like(self) -> Tensor:
         return self.network.head_out.weight
@@ -164,8 +209,11 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         return x
 
     def _check_condition(self, condition: object) -> Tensor | None:
-        """Validate ``condition`` (``[..., condition_size]`` or None), in the model's dtype."""
-        return check_condition(condition, self.condition_size, self._param_like().dtype)
+        """Validate ``condition`` (``[..., *condition_shape]`` or None), in the model's dtype."""
+        dtype = self._param_like().dtype
+        if self.network.condition_channels is not None:
+            return check_condition_map(condition, self.condition_shape, dtype)
+        return check_condition(condition, self.condition_size, dtype)
 
     # ---------------------------------------------------------------- log_prob
 
@@ -178,7 +226,8 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         flat = x.reshape((-1, *self._event_shape))
         flat_condition = None
         if condition is not None:
-            flat_condition = condition.reshape(-1, condition.shape[-1])
+            cond_shape = self.condition_shape
+            flat_condition = condition.reshape(-1, *cond_shape)
         params = self.network(self._to_input(flat), flat_condition)  # [B, C, P, H, W]
         log_probs = self._subpixel_log_prob(params.permute(0, 1, 3, 4, 2), flat)
         return log_probs.reshape(*batch_shape, *self._event_shape)
@@ -189,7 +238,8 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         Args:
             x: Images of shape ``[..., C, H, W]`` in the support of the model.
             condition: For a model built with ``condition_size = D``: conditioning
-                vectors ``[..., D]`` whose batch dims broadcast with those of ``x``.
+                vectors ``[..., D]``; with ``condition_channels = C_cond``: maps
+                ``[..., C_cond, H, W]``. Their batch dims broadcast with those of ``x``.
 
         Returns:
             The log-likelihood (nats per image), shaped like the broadcast batch dims.
@@ -205,11 +255,12 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         x = self._check_value(x)
         condition = self._check_condition(condition)
         if condition is not None:
+            cond_shape = self.condition_shape
             batch = broadcast_condition_batch(
-                x.shape, self._event_shape, condition.shape, condition.shape[-1:]
+                x.shape, self._event_shape, condition.shape, cond_shape
             )
             x = x.expand(*batch, *self._event_shape)
-            condition = condition.expand(*batch, condition.shape[-1])
+            condition = condition.expand(*batch, *cond_shape)
         return self._subpixel_log_probs(x, condition).sum(dim=(-3, -2, -1))
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
@@ -224,60 +275,161 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         condition: Tensor | None = None,
         method: SampleMethod = "fast",
         generator: torch.Generator | None = None,
+        *,
+        temperature: float = 1.0,
     ) -> Tensor:
         """Draw images autoregressively.
 
-        Runs in ``torch.no_grad()`` with the module in eval mode (its mode is restored).
+        Runs in ``torch.no_grad()`` with the module in eval mode (its mode is restored),
+        so dropout is off.
 
         Args:
             sample_shape: Leading sample dims.
-            condition: For a conditional model, conditioning vectors ``[*B, D]``; the
+            condition: For a conditional model, conditions ``[*B, *condition_shape]``; the
                 result then has shape ``sample_shape + B + event_shape``.
             method: ``"fast"`` (default; cached activations, ``O(depth)`` per pixel) or
                 ``"naive"`` (one full network pass per sub-pixel, the reference).
             generator: Source of the uniforms (one set per sub-pixel, drawn up front),
                 so both methods give the same images for the same seed.
+            temperature: Positive; ``1`` samples the model itself, smaller values sharpen
+                every per-sub-pixel distribution towards its mode (see the class
+                docstring for what it does to this head).
 
         Returns:
             Images of shape ``sample_shape + event_shape`` (plus the condition's batch
             dims), dtype of the model parameters.
 
         Raises:
-            TypeError: If ``sample_shape`` is not a sequence of ints.
+            TypeError: If ``sample_shape`` is not a sequence of ints or ``temperature``
+                not a number.
             ValueError: If ``method`` is unknown, ``sample_shape`` has a negative
-                entry, or ``condition`` is missing, unexpected or of the wrong size.
+                entry, ``temperature`` is not positive, or ``condition`` is missing,
+                unexpected or of the wrong shape.
         """
+        return self._generate(sample_shape, condition, None, None, method, generator, temperature)
+
+    def complete(
+        self,
+        images: Tensor,
+        observed_mask: Tensor,
+        sample_shape: Sequence[int] | torch.Size = (),
+        condition: Tensor | None = None,
+        *,
+        temperature: float = 1.0,
+        method: SampleMethod = "fast",
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Fill in the unobserved sub-pixels of ``images``, keeping the observed ones.
+
+        Sub-pixels are visited in the model's raster order (rows, columns, channels);
+        each unobserved one is drawn from its conditional given every sub-pixel before it,
+        observed or already drawn, and observed ones keep their value exactly. When the
+        observed sub-pixels are a *prefix* of that order in every image (the top rows,
+        then the left part of a row, then the first channels of a pixel) this is exact
+        sampling from ``p(rest | observed)``. For any other mask it is the model's
+        autoregressive in-filling: evidence *after* an unobserved sub-pixel is not
+        taken into account when it is drawn (it is not the exact conditional).
+
+        The uniforms are drawn up front for every sub-pixel as in :meth:`sample`, so an
+        all-``False`` mask gives exactly ``sample``'s images for the same seed, and
+        ``method="fast"`` and ``"naive"`` agree as they do for sampling. Sub-pixels
+        observed in the whole batch cost no network work.
+
+        Args:
+            images: ``[*B1, C, H, W]`` images; only the observed entries are read (and
+                must be in the support), the others may hold anything.
+            observed_mask: ``[*B2, C, H, W]`` bools, ``True`` where observed; ``B1``,
+                ``B2`` and the condition's batch dims broadcast to ``B``.
+            sample_shape: Leading sample dims: completions per image.
+            condition: As for :meth:`sample`.
+            temperature: As for :meth:`sample`.
+            method: ``"fast"`` or ``"naive"``, as for :meth:`sample`.
+            generator: Source of the uniforms, as for :meth:`sample`.
+
+        Returns:
+            Completed images of shape ``sample_shape + B + event_shape``.
+
+        Raises:
+            TypeError: If ``images`` is not a tensor, ``observed_mask`` not a bool
+                tensor, or another argument as for :meth:`sample`.
+            ValueError: If ``images`` or ``observed_mask`` does not end in
+                ``event_shape``, the batch dims do not broadcast, an observed value is
+                outside the support, or another argument as for :meth:`sample`.
+
+        Example:
+            >>> import torch
+            >>> from pygen.distributions import PixelCNNBernoulliDistribution
+            >>> model = PixelCNNBernoulliDistribution([1, 4, 4], hidden_channels=8, num_layers=2)
+            >>> images = torch.ones(2, 1, 4, 4)
+            >>> top_half = torch.zeros(1, 4, 4, dtype=torch.bool)
+            >>> top_half[:, :2] = True
+            >>> out = model.complete(images, top_half, (3,), temperature=0.8)
+            >>> out.shape, bool((out[..., :2, :] == 1).all())
+            (torch.Size([3, 2, 1, 4, 4]), True)
+        """
+        if not isinstance(images, Tensor):
+            raise TypeError(f"images: expected a torch.Tensor, found {type(images).__name__}")
+        if images.dim() < 3 or tuple(images.shape[-3:]) != tuple(self._event_shape):
+            self._check_value(images)  # raises the shape error
+        if images.is_complex():
+            raise TypeError(f"images: expected a real tensor, found dtype {images.dtype}")
+        images = images.to(self._param_like().dtype)
+        filled = self._check_value(fill_unobserved(images, observed_mask, self._event_shape))
+        return self._generate(
+            sample_shape, condition, filled, observed_mask, method, generator, temperature
+        )
+
+    def _generate(
+        self,
+        sample_shape: Sequence[int] | torch.Size,
+        condition: Tensor | None,
+        observed: Tensor | None,
+        mask: Tensor | None,
+        method: str,
+        generator: torch.Generator | None,
+        temperature: float,
+    ) -> Tensor:
+        """``sample`` (``observed is None``) and ``complete``, after their own checks."""
         if method not in _METHODS:
             raise ValueError(f"method: expected one of {_METHODS}, found {method!r}")
         sample_shape = check_sample_shape(sample_shape)
+        temperature = check_temperature(temperature)
         condition = self._check_condition(condition)
-        batch_shape = torch.Size()
-        if condition is not None:
-            batch_shape = condition.shape[:-1]
-            condition = condition.expand(*sample_shape, *condition.shape).reshape(
-                -1, condition.shape[-1]
-            )
-        out_shape = sample_shape + batch_shape + self._event_shape
-        count = math.prod(sample_shape + batch_shape)
+        cond_ndim = 0 if condition is None else len(self.condition_shape)
+        flat = flatten_generation(
+            sample_shape, self._event_shape, condition, cond_ndim, observed, mask
+        )
         reference = self._param_like()
-        uniform_shape = (count, *self._event_shape, self._uniforms_per_subpixel)
+        uniform_shape = (flat.count, *self._event_shape, self._uniforms_per_subpixel)
         draw_device = generator.device if generator is not None else reference.device
         uniforms = torch.rand(
             uniform_shape, generator=generator, dtype=reference.dtype, device=draw_device
         )
         uniforms = uniforms.to(reference.device)
         sampler = fast_sample if method == "fast" else naive_sample
+
+        def draw(params: Tensor, u: Tensor) -> Tensor:
+            return self._draw(params, u, temperature)
+
         was_training = self.training
         self.eval()
         try:
             with torch.no_grad():
-                if count == 0:
+                if flat.count == 0:
                     images = uniforms[..., 0]
                 else:
-                    images = sampler(self.network, uniforms, condition, self._to_input, self._draw)
+                    images = sampler(
+                        self.network,
+                        uniforms,
+                        flat.condition,
+                        self._to_input,
+                        draw,
+                        flat.observed,
+                        flat.mask,
+                    )
         finally:
             self.train(was_training)
-        return images.reshape(out_shape)
+        return images.reshape(flat.out_shape)
 
     # ------------------------------------------------------- per-sub-pixel hooks
 
@@ -294,8 +446,11 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         """Log-probability of ``x`` ``[...]`` given its parameters ``[..., P]``."""
 
     @abc.abstractmethod
-    def _draw(self, params: Tensor, uniforms: Tensor) -> Tensor:
-        """Inverse cdf: values ``[N]`` from parameters ``[N, P]`` and uniforms ``[N, R]``."""
+    def _draw(self, params: Tensor, uniforms: Tensor, temperature: float = 1.0) -> Tensor:
+        """Inverse cdf: values ``[N]`` from parameters ``[N, P]`` and uniforms ``[N, R]``.
+
+        ``temperature`` (positive) tempers the per-sub-pixel distribution; 1 is the model.
+        """
 
 
 def _check_unit_interval(x: Tensor, name: str) -> None:
@@ -311,6 +466,10 @@ def _check_unit_interval(x: Tensor, name: str) -> None:
 class PixelCNNBernoulliDistribution(_PixelCNNBase):
     """Gated PixelCNN over binary images: a Bernoulli per sub-pixel.
 
+    ``temperature=T`` in :meth:`sample` and :meth:`complete` divides every sub-pixel's
+    logit by ``T``; as ``T -> 0`` each sub-pixel becomes its most probable value (greedy
+    decoding).
+
     Args:
         event_shape: Image shape ``[C, H, W]`` (channel first), e.g. ``[1, 28, 28]``.
         hidden_channels: Width of the vertical and horizontal stacks (``>= C``).
@@ -321,6 +480,11 @@ class PixelCNNBernoulliDistribution(_PixelCNNBase):
             kernels, the horizontal stack ``1 x (k//2+1)``.
         condition_size: Length ``D`` of an optional conditioning vector; ``None`` (the
             default) builds an unconditional model.
+        condition_channels: Channels ``C_cond`` of an optional conditioning map
+            ``[C_cond, H, W]`` (the image's ``H, W``), read at every pixel through a 1x1
+            convolution; at most one of ``condition_size`` and ``condition_channels``.
+        dropout_p: Dropout probability on every gated output, in ``[0, 1)``; active in
+            training mode only (never in ``sample``, ``complete`` or eval mode).
 
     Raises:
         TypeError: If an argument has the wrong type.
@@ -348,8 +512,20 @@ class PixelCNNBernoulliDistribution(_PixelCNNBase):
         num_layers: int = 8,
         kernel_size: int = 5,
         condition_size: int | None = None,
+        *,
+        condition_channels: int | None = None,
+        dropout_p: float = 0.0,
     ) -> None:
-        super().__init__(event_shape, 1, hidden_channels, num_layers, kernel_size, condition_size)
+        super().__init__(
+            event_shape,
+            1,
+            hidden_channels,
+            num_layers,
+            kernel_size,
+            condition_size,
+            condition_channels,
+            dropout_p,
+        )
 
     def _check_support(self, x: Tensor) -> None:
         bad = (x != 0) & (x != 1)
@@ -365,8 +541,9 @@ class PixelCNNBernoulliDistribution(_PixelCNNBase):
     def _subpixel_log_prob(self, params: Tensor, x: Tensor) -> Tensor:
         return -F.binary_cross_entropy_with_logits(params[..., 0], x, reduction="none")
 
-    def _draw(self, params: Tensor, uniforms: Tensor) -> Tensor:
-        return (uniforms[:, 0] < torch.sigmoid(params[:, 0])).to(params.dtype)
+    def _draw(self, params: Tensor, uniforms: Tensor, temperature: float = 1.0) -> Tensor:
+        logits = params[:, 0] if temperature == 1.0 else params[:, 0] / temperature
+        return (uniforms[:, 0] < torch.sigmoid(logits)).to(params.dtype)
 
 
 class PixelCNNQuantizedDistribution(_PixelCNNBase):
@@ -379,7 +556,9 @@ class PixelCNNQuantizedDistribution(_PixelCNNBase):
     *mass* of the image's buckets; add ``C * H * W * log(num_buckets)`` for the log density.
     The network sees only each earlier sub-pixel's bucket (its centre), so the model is
     exactly normalised over bucket configurations. Samples are uniform inside the drawn
-    bucket (two uniforms per sub-pixel).
+    bucket (two uniforms per sub-pixel). ``temperature=T`` divides the bucket logits by
+    ``T`` (the value inside the bucket stays uniform); as ``T -> 0`` the most probable
+    bucket is always drawn.
 
     Args:
         event_shape: Image shape ``[C, H, W]`` (channel first), e.g. ``[3, 32, 32]``.
@@ -388,6 +567,9 @@ class PixelCNNQuantizedDistribution(_PixelCNNBase):
         num_layers: Number of gated layers.
         kernel_size: Odd kernel size (see :class:`PixelCNNBernoulliDistribution`).
         condition_size: Length ``D`` of an optional conditioning vector, or ``None``.
+        condition_channels: Channels of an optional conditioning map (see
+            :class:`PixelCNNBernoulliDistribution`).
+        dropout_p: Dropout probability (see :class:`PixelCNNBernoulliDistribution`).
 
     Raises:
         TypeError: If an argument has the wrong type.
@@ -415,10 +597,20 @@ class PixelCNNQuantizedDistribution(_PixelCNNBase):
         num_layers: int = 8,
         kernel_size: int = 5,
         condition_size: int | None = None,
+        *,
+        condition_channels: int | None = None,
+        dropout_p: float = 0.0,
     ) -> None:
         self.num_buckets = _check_int("num_buckets", num_buckets, 2)
         super().__init__(
-            event_shape, self.num_buckets, hidden_channels, num_layers, kernel_size, condition_size
+            event_shape,
+            self.num_buckets,
+            hidden_channels,
+            num_layers,
+            kernel_size,
+            condition_size,
+            condition_channels,
+            dropout_p,
         )
 
     def _bucket(self, x: Tensor) -> Tensor:
@@ -434,9 +626,10 @@ class PixelCNNQuantizedDistribution(_PixelCNNBase):
     def _subpixel_log_prob(self, params: Tensor, x: Tensor) -> Tensor:
         return QuantizedDistribution(params, validate_args=False).log_prob(x)
 
-    def _draw(self, params: Tensor, uniforms: Tensor) -> Tensor:
+    def _draw(self, params: Tensor, uniforms: Tensor, temperature: float = 1.0) -> Tensor:
         k = self.num_buckets
-        cdf = torch.softmax(params, dim=-1).cumsum(dim=-1)
+        logits = params if temperature == 1.0 else params / temperature
+        cdf = torch.softmax(logits, dim=-1).cumsum(dim=-1)
         bucket = (cdf[:, :-1] <= uniforms[:, :1] * cdf[:, -1:]).sum(dim=-1).to(params.dtype)
         value = (bucket + uniforms[:, 1]) / k
         # Rounding may push (bucket + u) / K onto the next bucket's edge: keep the centre.
@@ -452,7 +645,10 @@ class PixelCNNLogisticMixtureDistribution(_PixelCNNBase):
     gives ``num_mixtures`` logits, locations and log-scales per sub-pixel; channel ``c``
     is conditioned on channels ``< c`` of the same pixel by the masks (rather than by
     PixelCNN++'s linear coupling of the means). ``log_prob`` is a log probability mass;
-    values off the grid are scored at the grid point of their bin.
+    values off the grid are scored at the grid point of their bin. ``temperature=T``
+    divides the mixture logits by ``T`` and multiplies every logistic scale by ``T``
+    (locations unchanged); as ``T -> 0`` a sub-pixel becomes the grid point nearest the
+    location of its most probable component.
 
     Args:
         event_shape: Image shape ``[C, H, W]`` (channel first), e.g. ``[3, 32, 32]``.
@@ -462,6 +658,9 @@ class PixelCNNLogisticMixtureDistribution(_PixelCNNBase):
         num_layers: Number of gated layers.
         kernel_size: Odd kernel size (see :class:`PixelCNNBernoulliDistribution`).
         condition_size: Length ``D`` of an optional conditioning vector, or ``None``.
+        condition_channels: Channels of an optional conditioning map (see
+            :class:`PixelCNNBernoulliDistribution`).
+        dropout_p: Dropout probability (see :class:`PixelCNNBernoulliDistribution`).
 
     Raises:
         TypeError: If an argument has the wrong type.
@@ -490,6 +689,9 @@ class PixelCNNLogisticMixtureDistribution(_PixelCNNBase):
         num_layers: int = 8,
         kernel_size: int = 5,
         condition_size: int | None = None,
+        *,
+        condition_channels: int | None = None,
+        dropout_p: float = 0.0,
     ) -> None:
         self.num_mixtures = _check_int("num_mixtures", num_mixtures, 1)
         self.num_bins = _check_int("num_bins", num_bins, 2)
@@ -500,6 +702,8 @@ class PixelCNNLogisticMixtureDistribution(_PixelCNNBase):
             num_layers,
             kernel_size,
             condition_size,
+            condition_channels,
+            dropout_p,
         )
 
     def _split(self, params: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -517,8 +721,10 @@ class PixelCNNLogisticMixtureDistribution(_PixelCNNBase):
         mixture = DiscretizedLogisticMixture(logits, loc, scale, self.num_bins, validate_args=False)
         return mixture.log_prob(x)
 
-    def _draw(self, params: Tensor, uniforms: Tensor) -> Tensor:
+    def _draw(self, params: Tensor, uniforms: Tensor, temperature: float = 1.0) -> Tensor:
         logits, loc, scale = self._split(params)
+        if temperature != 1.0:
+            logits, scale = logits / temperature, scale * temperature
         cdf = torch.softmax(logits, dim=-1).cumsum(dim=-1)
         component = (cdf[:, :-1] <= uniforms[:, :1] * cdf[:, -1:]).sum(dim=-1, keepdim=True)
         loc = loc.gather(-1, component).squeeze(-1)

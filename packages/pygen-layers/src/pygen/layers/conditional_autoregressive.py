@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
@@ -28,17 +29,28 @@ class _ConditionalModel(Protocol):
     ) -> torch.Tensor: ...
 
 
+def _condition_shape(model: nn.Module) -> torch.Size | None:
+    """``model.condition_shape`` (PixelCNN: a vector or a map), else ``[condition_size]``."""
+    shape = getattr(model, "condition_shape", None)
+    if shape is not None:
+        return torch.Size(shape)
+    size = getattr(model, "condition_size", None)
+    return None if size is None else torch.Size([int(size)])
+
+
 class _ConditionedDistribution(Distribution):
     """A conditional model with its condition bound: ``log_prob(x)`` / ``sample(shape)``."""
 
     arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {}
     has_rsample = False
 
-    def __init__(self, model: _ConditionalModel, condition: torch.Tensor) -> None:
+    def __init__(
+        self, model: _ConditionalModel, condition: torch.Tensor, condition_ndim: int = 1
+    ) -> None:
         self.model = model
         self.condition = condition
         super().__init__(
-            batch_shape=condition.shape[:-1],
+            batch_shape=condition.shape[: condition.dim() - condition_ndim],
             event_shape=torch.Size(model.event_shape),
             validate_args=False,
         )
@@ -59,9 +71,47 @@ class _ConditionedDistribution(Distribution):
             )
         return self.model.log_prob(value, self.condition)
 
-    def sample(self, sample_shape: torch.Size | tuple[int, ...] = ()) -> torch.Tensor:
-        """``model.sample(sample_shape, condition)``: ``sample_shape + batch + event``."""
-        return self.model.sample(torch.Size(sample_shape), self.condition)
+    def sample(
+        self, sample_shape: torch.Size | tuple[int, ...] = (), **kwargs: Any
+    ) -> torch.Tensor:
+        """``model.sample(sample_shape, condition, **kwargs)``: ``sample_shape + batch + event``.
+
+        ``kwargs`` go to the model (PixelCNN and MADE take ``temperature=``, ``method=``
+        and ``generator=``).
+        """
+        return self.model.sample(torch.Size(sample_shape), self.condition, **kwargs)
+
+    def complete(
+        self,
+        images: torch.Tensor,
+        observed_mask: torch.Tensor,
+        sample_shape: torch.Size | tuple[int, ...] = (),
+        **kwargs: Any,
+    ) -> torch.Tensor:
+        """``model.complete(images, observed_mask, sample_shape, condition, **kwargs)``.
+
+        Keeps the observed entries of ``images`` and draws the rest given the bound
+        condition; see the model's ``complete`` (``temperature=``, ``method=``,
+        ``generator=``).
+
+        Raises:
+            TypeError: If the wrapped model has no ``complete``.
+        """
+        complete = getattr(self.model, "complete", None)
+        if not callable(complete):
+            raise TypeError(
+                f"{type(self.model).__name__} has no complete(images, observed_mask, ...)"
+            )
+        if isinstance(images, torch.Tensor):
+            check_no_trailing_one(
+                images.shape,
+                self.batch_shape,
+                self.event_shape,
+                name="images",
+                owner="ConditionalAutoregressive.complete",
+                against="the condition has batch shape",
+            )
+        return complete(images, observed_mask, torch.Size(sample_shape), self.condition, **kwargs)
 
     def __repr__(self) -> str:
         return (
@@ -81,10 +131,15 @@ class ConditionalAutoregressive(nn.Module):
     ``model.log_prob(x, condition)`` and whose ``sample(shape)`` is
     ``model.sample(shape, condition)``, so a network in front (e.g. ``OneHot(10)`` and a
     ``Linear``) and the model train together with ``LayerTrainer(..., reverse_inputs=True)``.
+    It also has ``complete(images, observed_mask, shape)``, the model's completion given
+    the bound condition.
 
-    Parameter transform: none; the parameters are the conditioning vectors,
-    ``[*batch, D]``. ``params_size(model)`` is ``model.condition_size``. The returned
-    distribution has ``batch_shape == batch`` and ``event_shape == model.event_shape``.
+    Parameter transform: none; the parameters are the conditions, ``[*batch, D]`` for a
+    model built with ``condition_size=D``, or conditioning maps ``[*batch, C_cond, H, W]``
+    for a PixelCNN built with ``condition_channels=C_cond`` (e.g. the output of a
+    convolutional network in front). ``params_size(model)`` is the number of values in
+    one condition (``D``, or ``C_cond * H * W``). The returned distribution has
+    ``batch_shape == batch`` and ``event_shape == model.event_shape``.
 
     Args:
         model: A conditional model (an ``nn.Module`` with ``condition_size``,
@@ -93,7 +148,7 @@ class ConditionalAutoregressive(nn.Module):
 
     Raises:
         TypeError: If ``model`` is not such an ``nn.Module``.
-        ValueError: If ``model`` was built without a ``condition_size``.
+        ValueError: If ``model`` was built without a condition.
 
     Example:
         >>> import torch
@@ -125,46 +180,50 @@ class ConditionalAutoregressive(nn.Module):
 
     @params_size_method
     def params_size(model: nn.Module) -> int:
-        """Number of parameters the layer reads: the model's ``condition_size``.
+        """Number of values in one condition: ``condition_size``, or ``C_cond * H * W``.
 
         Args:
             model: A conditional PixelCNN or MADE.
 
         Returns:
-            ``model.condition_size``.
+            The product of the model's condition shape.
 
         Raises:
             ValueError: If the model takes no condition.
         """
-        size = getattr(model, "condition_size", None)
-        if size is None:
+        shape = _condition_shape(model)
+        if shape is None:
             raise ValueError(
-                f"model must be built with condition_size (a conditional model), got "
-                f"{type(model).__name__} with condition_size=None"
+                f"model must be built with condition_size or condition_channels (a "
+                f"conditional model), got {type(model).__name__} with condition_size=None"
             )
-        return int(size)
+        return math.prod(shape)
 
     def extra_repr(self) -> str:
-        return f"condition_size={self.model.condition_size}"
+        return f"condition_shape={list(_condition_shape(self.model) or [])}"
 
     def forward(self, condition: torch.Tensor) -> Distribution:
         """Bind ``condition`` to the model.
 
         Args:
-            condition: ``[*batch, condition_size]`` conditioning vectors.
+            condition: ``[*batch, condition_size]`` conditioning vectors, or
+                ``[*batch, C_cond, H, W]`` maps for a map-conditioned PixelCNN.
 
         Returns:
             The conditional distribution, ``batch_shape == batch``.
 
         Raises:
             TypeError: If ``condition`` is not a floating-point tensor.
-            ValueError: If the last dimension of ``condition`` is not ``condition_size``.
+            ValueError: If ``condition`` does not end in the model's condition shape.
         """
         layer = describe(self)
         condition = check_tensor(condition, "condition", layer)
-        size = self.model.condition_size
-        if condition.dim() == 0 or condition.shape[-1] != size:
+        shape = _condition_shape(self.model)
+        n = len(shape)
+        if condition.dim() < n or tuple(condition.shape[condition.dim() - n :]) != tuple(shape):
+            wanted = ", ".join(str(size) for size in shape)
             raise ValueError(
-                f"{layer}: condition must have shape [*batch, {size}], got {list(condition.shape)}"
+                f"{layer}: condition must have shape [*batch, {wanted}], "
+                f"got {list(condition.shape)}"
             )
-        return _ConditionedDistribution(self.model, condition)
+        return _ConditionedDistribution(self.model, condition, n)
