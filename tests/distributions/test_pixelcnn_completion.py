@@ -292,3 +292,16 @@ def test_low_temperature_approaches_greedy_decoding(head: str) -> None:
     if head == "quantized":
         warm = model._bucket(warm)
     assert not torch.equal(warm, greedy)
+
+
+def test_stray_one_in_the_images_against_the_condition_is_refused() -> None:
+    model = PixelCNNBernoulliDistribution([1, 4, 4], condition_size=2, **TINY)
+    mask = torch.zeros(1, 4, 4, dtype=torch.bool)
+    with pytest.raises(ValueError, match=r"x has shape \[5, 1, 1, 4, 4\]"):
+        model.complete(torch.zeros(5, 1, 1, 4, 4), mask, condition=torch.zeros(5, 2))
+    assert model.complete(torch.zeros(5, 1, 4, 4), mask, condition=torch.zeros(5, 2)).shape == (
+        5,
+        1,
+        4,
+        4,
+    )
