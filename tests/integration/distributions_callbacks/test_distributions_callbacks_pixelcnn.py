@@ -12,7 +12,12 @@ from tensorboard.backend.event_processing.event_accumulator import (
 from torch.utils.data import TensorDataset
 from torch.utils.tensorboard import SummaryWriter
 
-from pygen.callbacks import TBImagesCallback, TBMetricsCallback, TBTotalLogProbCallback
+from pygen.callbacks import (
+    TBCompletionsCallback,
+    TBImagesCallback,
+    TBMetricsCallback,
+    TBTotalLogProbCallback,
+)
 from pygen.distributions import PixelCNNBernoulliDistribution
 from pygen.train import DistributionTrainer
 
@@ -66,3 +71,26 @@ def test_pixelcnn_samples_and_metrics_in_tensorboard_and_png(tmp_path):
     assert pixels.std() > 0
     # the samples are binary: only black and white pixels (the padding is black)
     assert set(np.unique(pixels).tolist()) <= {0.0, 255.0}
+
+
+def test_pixelcnn_completions_keep_the_observed_half_in_the_png(tmp_path):
+    """The real model's complete() behind the duck-typed callback: top halves kept."""
+    model = PixelCNNBernoulliDistribution([1, 8, 8], hidden_channels=8, num_layers=2)
+    held_out = bars(8, seed=1)
+    callback = TBCompletionsCallback(
+        None, "completions", held_out, num_images=4, padding=0, folder=tmp_path
+    )
+    DistributionTrainer(
+        model, bars(64, seed=0), batch_size=32, max_epoch=1, progress=False, seed=0,
+        callbacks=[callback],
+    ).train()  # fmt: skip
+    with Image.open(tmp_path / "completions_0000.png") as png:
+        grid = np.asarray(png.convert("L"), dtype=np.float64) / 255
+    assert grid.shape == (4 * 8, 5 * 8)
+    images = held_out.tensors[0][:4, 0].numpy()
+    for row in range(4):
+        cells = grid[8 * row : 8 * row + 8].reshape(8, 5, 8).transpose(1, 0, 2)
+        np.testing.assert_allclose(cells[0], images[row], atol=1 / 255)
+        for column in (2, 3, 4):  # completions: the observed top half is the image's
+            np.testing.assert_allclose(cells[column, :4], images[row, :4], atol=1 / 255)
+            assert set(np.unique(cells[column])) <= {0.0, 1.0}

@@ -22,6 +22,7 @@ from pygen.callbacks.model_checkpoint import ModelCheckpoint
 from pygen.callbacks.tb_accuracy import TBAccuracyCallback
 from pygen.callbacks.tb_batch_log_prob import TBBatchLogProbCallback
 from pygen.callbacks.tb_classify_images import TBClassifyImagesCallback
+from pygen.callbacks.tb_completions import TBCompletionsCallback
 from pygen.callbacks.tb_conditional_images import TBConditionalImagesCallback
 from pygen.callbacks.tb_dataset_log_prob import (
     TBDatasetLogProbDistributionCallback,
@@ -43,6 +44,7 @@ __all__ = [
     "TBAccuracyCallback",
     "TBBatchLogProbCallback",
     "TBClassifyImagesCallback",
+    "TBCompletionsCallback",
     "TBConditionalImagesCallback",
     "TBDatasetLogProbDistributionCallback",
     "TBDatasetLogProbLayerCallback",
