@@ -15,6 +15,7 @@ from pygen.callbacks._images import (
     evaluation_mode,
     to_unit_images,
 )
+from pygen.train.state import TrainerState
 
 __all__ = ["TBCompletionsCallback"]
 
@@ -201,7 +202,7 @@ class TBCompletionsCallback(ImageCallback):
                 f"got {type(model).__name__} without one"
             )
 
-    def make_image(self, trainer: Any) -> torch.Tensor:
+    def make_image(self, trainer: TrainerState) -> torch.Tensor:
         """Complete the images and arrange image, observed part and completions per row.
 
         Args:
