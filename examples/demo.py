@@ -36,6 +36,7 @@ from torchvision.utils import make_grid
 from pygen.callbacks import (
     ImageFolderWriter,
     TBClassifyImagesCallback,
+    TBCompletionsCallback,
     TBImagesCallback,
     TBMetricsCallback,
 )
@@ -128,6 +129,10 @@ def train_pixelcnn(
         callbacks=[
             TBMetricsCallback(writer),
             TBImagesCallback(writer, "samples", num_samples=64, nrow=8, padding=2, folder=images),
+            # Held-out digits, their top halves, and four completions of the bottom half.
+            TBCompletionsCallback(
+                writer, "completions", binary_test, num_completions=4, folder=images
+            ),
         ],
         validation_dataset=validation,
         seed=args.seed,
@@ -141,6 +146,18 @@ def train_pixelcnn(
     enlarged = nn.functional.interpolate(samples.float().cpu(), scale_factor=4, mode="nearest")
     grid = make_grid(enlarged.clamp(0, 1), nrow=8, padding=4, pad_value=0.5)
     ImageFolderWriter(images).write("samples_large", grid, args.pixelcnn_epochs)
+    # The same for completions: 8 test digits, their top halves, 6 completions each.
+    digits = binary_test.tensors[0][:8].to(args.device)
+    top_half = torch.zeros(digits.shape[1:], dtype=torch.bool, device=args.device)
+    top_half[:, : digits.shape[-2] // 2] = True
+    completions = pixelcnn.complete(
+        digits, top_half, (6,), generator=torch.Generator(args.device).manual_seed(0)
+    )
+    observed = torch.where(top_half, digits, torch.full_like(digits, 0.5))
+    rows = torch.cat([digits[:, None], observed[:, None], completions.transpose(0, 1)], dim=1)
+    enlarged = nn.functional.interpolate(rows.flatten(0, 1).float().cpu(), scale_factor=4)
+    grid = make_grid(enlarged.clamp(0, 1), nrow=8, padding=4, pad_value=0.5)
+    ImageFolderWriter(images).write("completions_large", grid, args.pixelcnn_epochs)
     writer.close()
     return metrics
 
@@ -192,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     )
     print(f"TensorBoard logs:  {output / 'tensorboard'}  (tensorboard --logdir {output})")
     print(f"PNG image grids:   {images}  ({len(pngs)} files), the last of each:")
-    for stem in ("test_classifications", "samples", "samples_large"):
+    for stem in ("test_classifications", "samples", "samples_large", "completions_large"):
         latest = sorted(images.glob(f"{stem}_[0-9][0-9][0-9][0-9].png"))
         if latest:
             print(f"  {latest[-1]}")

@@ -4,7 +4,9 @@
 one Bernoulli per pixel given the pixels above and to the left) and an ``nn.Module``:
 ``DistributionTrainer`` maximises its ``log_prob`` of the training images. Images are
 binarized at 0.5. Logs to TensorBoard every batch and epoch, writes a grid of 16 samples
-each epoch, and prints the test negative log-likelihood in nats per image and bits/dim.
+and a grid of completions (8 validation images, their top halves, 3 completions of the
+bottom half each, drawn by the cached fast sampler) each epoch, and prints the test
+negative log-likelihood in nats per image and bits/dim.
 
     python examples/mnist_pixelcnn.py                          # binarized MNIST (downloads)
     python examples/mnist_pixelcnn.py --dataset fashion_mnist  # offline with Debian's files
@@ -19,7 +21,12 @@ from collections.abc import Sequence
 
 import common
 
-from pygen.callbacks import TBBatchLogProbCallback, TBImagesCallback, TBMetricsCallback
+from pygen.callbacks import (
+    TBBatchLogProbCallback,
+    TBCompletionsCallback,
+    TBImagesCallback,
+    TBMetricsCallback,
+)
 from pygen.distributions.pixelcnn import PixelCNNBernoulliDistribution
 from pygen.train import DistributionTrainer, evaluate
 
@@ -55,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         TBBatchLogProbCallback(run.writer, "batch_log_prob"),
         TBMetricsCallback(run.writer),
         TBImagesCallback(run.writer, "generated_images", folder=run.images_folder),
+        TBCompletionsCallback(run.writer, "completions", validation, folder=run.images_folder),
     ]
     DistributionTrainer(
         digit_distribution,

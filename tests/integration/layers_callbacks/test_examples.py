@@ -474,7 +474,13 @@ def test_every_example_dummy_run_writes_logs_and_images(tmp_path: Path) -> None:
     assert metrics["bits_per_dim"] == pytest.approx(metrics["nll_nats"] / (64 * np.log(2)))
     for name in ("classifier", "pixelcnn"):
         assert list((demo / "tensorboard" / name).glob("events.out.tfevents.*"))
-    for stem in ("test_classifications_0000", "samples_0000", "samples_large_0001"):
+    for stem in (
+        "test_classifications_0000",
+        "samples_0000",
+        "samples_large_0001",
+        "completions_0000",
+        "completions_large_0001",
+    ):
         assert (demo / "images" / f"{stem}.png").is_file()
     assert f"classifier accuracy       {metrics['accuracy']:.4f}" in result["output"]
     assert "nats per image" in result["output"]
