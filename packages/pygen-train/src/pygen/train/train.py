@@ -153,6 +153,7 @@ class _Trainer:
         ema_decay: float | None = None,
         log_every_n_steps: int = _DEFAULT_LOG_EVERY,
         skip_nonfinite: bool = False,
+        check_finite: bool = True,
         shuffle: bool = True,
         drop_last: bool = True,
         num_workers: int = 0,
@@ -217,6 +218,11 @@ class _Trainer:
                 "checkpoint_every_n_steps / checkpoint_every_seconds need a checkpoint_path; "
                 "got checkpoint_path=None"
             )
+        if skip_nonfinite and not check_finite:
+            raise ValueError(
+                "skip_nonfinite=True needs check_finite=True (skipping needs the check); got "
+                "check_finite=False"
+            )
         parameters = [p for p in trainable.parameters() if p.requires_grad]
         if optimizer is None and not parameters:
             raise ValueError(
@@ -251,6 +257,7 @@ class _Trainer:
         self.seed = seed
         self.progress = progress
         self.skip_nonfinite = skip_nonfinite
+        self.check_finite = check_finite
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.num_workers = num_workers
@@ -580,9 +587,10 @@ class _Trainer:
                 else:
                     loss.backward()
             rows.append([value.detach(), *(tensor.detach() for tensor in metrics.values())])
-            item = mean.item()  # the non-finite guard: one number per batch
-            if not bad and not math.isfinite(item):
-                bad, bad_value = index + 1, item
+            if self.check_finite:  # the non-finite guard: one number per batch
+                item = mean.item()
+                if not bad and not math.isfinite(item):
+                    bad, bad_value = index + 1, item
         if not self._numel_known:
             running.names = (self.objective.name, *metrics)
             running.numel = self.objective.event_numel(batches[0])
@@ -828,6 +836,10 @@ class DistributionTrainer(_Trainer):
         skip_nonfinite: skip updates whose mean objective is NaN/inf (on every rank
             together) instead of raising
             :class:`~pygen.train.errors.NonFiniteLogProbError`.
+        check_finite: check each batch's mean objective before the optimizer step (the
+            only number read from the device every step; on CUDA that read waits for the
+            step's kernels). False: no check and no per-step device-to-host read
+            (non-finite values then show only in the metrics).
         shuffle: reshuffle the data every epoch (as the original did).
         drop_last: drop the last incomplete batch (as the original did).
         num_workers: DataLoader workers for datasets that are not in-memory tensors.
