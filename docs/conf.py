@@ -14,6 +14,7 @@ import importlib
 import importlib.metadata
 import inspect
 import pkgutil
+import re
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -134,21 +135,38 @@ def public_members(cls: type) -> dict[str, object]:
     return members
 
 
+def attributes_section(cls: type) -> str:
+    """The text of the ``Attributes:`` section of ``cls``'s docstring ("" if none)."""
+    doc = inspect.getdoc(cls) or ""
+    if "Attributes:" not in doc:
+        return ""
+    section = doc.split("Attributes:", 1)[1]
+    for header in ("\nArgs:", "\nExample:", "\nExamples:", "\nRaises:", "\nReturns:", "\nNote:"):
+        section = section.split(header, 1)[0]
+    return section
+
+
 def missing_docstrings(package: str) -> list[str]:
-    """The public names of ``pygen.<package>`` (its ``__all__``) that have no docstring."""
+    """The public names of ``pygen.<package>`` (its ``__all__``) that have no docstring.
+
+    A class's public methods and properties count too; one that the class docstring's
+    ``Attributes:`` section names (as a protocol's properties are) is documented there.
+    Data (constants, type aliases) is shown with its value and needs no docstring.
+    """
     module = importlib.import_module(f"pygen.{package}")
     missing = []
     for name in module.__all__:
         obj = getattr(module, name)
-        if not (inspect.isclass(obj) or callable(obj)):
+        if not (inspect.isclass(obj) or inspect.isroutine(obj)):
             continue
         if not inspect.getdoc(obj):
             missing.append(f"pygen.{package}.{name}")
         if inspect.isclass(obj):
+            attributes = set(re.findall(r"\w+", attributes_section(obj)))
             for member, value in public_members(obj).items():
                 target = value.fget if isinstance(value, property) else value
                 target = getattr(target, "__func__", target)
-                if not inspect.getdoc(target):
+                if not inspect.getdoc(target) and member not in attributes:
                     missing.append(f"pygen.{package}.{name}.{member}")
     return missing
 
@@ -181,7 +199,7 @@ def api_page(package: str, depends_on: str, summary: str) -> str:
     for name in module.__all__:
         obj = getattr(module, name)
         kind = "autoclass" if inspect.isclass(obj) else "autofunction"
-        if not (inspect.isclass(obj) or callable(obj)):
+        if not (inspect.isclass(obj) or inspect.isroutine(obj)):
             kind = "autodata"
         lines += [name, "-" * len(name), "", f"*In* ``pygen-{package}``: "
                   f"``pip install pygen-{package}``", "", f".. {kind}:: {name}", ""]  # fmt: skip

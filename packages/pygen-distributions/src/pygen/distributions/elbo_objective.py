@@ -35,6 +35,7 @@ class ELBOObjective:
       lower bound on ``log p(x)``, in nats) and its terms, detached. For a relaxed
       posterior they come from a second, gradient-free pass with exact discrete samples,
       so ``elbo`` is always a bound, and training and validation report the same names.
+
     Args:
         num_samples: Samples of ``z`` per example (``VAE.elbo``'s ``num_samples``).
 
