@@ -265,6 +265,30 @@ def resolve_via_package(app: Sphinx, env, node, contnode):
     return None
 
 
+def doctest_group_per_object(app: Sphinx, what: str, name: str, obj, options, lines) -> None:
+    """Run each docstring's examples in a doctest group of its own.
+
+    The package tests run every docstring's examples as one test from a fresh seed; one
+    group per object does the same here (the global setup seeds each group), instead of
+    one stream of random numbers through the whole page.
+    """
+    result: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if not line.lstrip().startswith(">>>"):
+            result.append(line)
+            index += 1
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        result += [f"{indent}.. doctest:: {name}", ""]
+        while index < len(lines) and lines[index].strip():
+            result.append(f"{indent}   {lines[index][len(indent) :]}")
+            index += 1
+        result.append("")
+    lines[:] = result
+
+
 def write_api_pages(app: Sphinx) -> None:
     """Generate ``api/pygen.<package>.rst`` from ``__all__``; warn on missing docstrings."""
     folder = HERE / "api"
@@ -281,5 +305,6 @@ def write_api_pages(app: Sphinx) -> None:
 def setup(app: Sphinx) -> None:
     app.connect("builder-inited", write_api_pages)
     app.connect("autodoc-skip-member", skip_outside_pygen)
+    app.connect("autodoc-process-docstring", doctest_group_per_object)
     app.connect("autodoc-process-bases", public_bases)
     app.connect("missing-reference", resolve_via_package)
