@@ -7,7 +7,7 @@ those packages from their local folders into a fresh uv environment, proves the 
 packages are absent, and runs the tests of the packages present plus the integration
 tests whose packages are all present. Test selection is by folder, never by skipping.
 
-    nox -t matrix          # everything CI runs: the combinations, Pythons, floors, lint, build
+    nox -t matrix          # the combinations, Pythons, floors, lint, build, docs (CI runs it)
     nox -s tests-D         # one combination
     nox -s demo            # the README demo
     nox -s bench           # the benchmarks, one table of ratios
@@ -328,7 +328,10 @@ def release(session: nox.Session) -> None:
     # The same sessions as the matrix, in a nox of their own, told to install the wheels.
     session.run(
         sys.executable, "-m", "nox", "--noxfile", str(ROOT / "noxfile.py"), *selection,
-        env={DIST_VARIABLE: str(dist), "VIRTUAL_ENV": None, "UV_PYTHON": None},
+        # This session's PATH starts with its own environment; the inner nox must find the
+        # interpreters the outer one found.
+        env={DIST_VARIABLE: str(dist), "VIRTUAL_ENV": None, "UV_PYTHON": None,
+             "PATH": os.environ["PATH"]},
         external=True,
     )  # fmt: skip
 
