@@ -84,7 +84,9 @@ class VAE(nn.Module):
     - ``prior`` is p(z): a ``torch.distributions.Distribution`` with ``batch_shape ==
       []`` (fixed), or an ``nn.Module`` (trainable, follows ``.to(device)``): either a
       distribution itself (has ``log_prob`` and ``sample``, e.g. ``MADE``) or a module
-      whose ``forward()``, called with no arguments, returns the distribution.
+      whose ``forward()``, called with no arguments, returns the distribution. A fixed
+      ``Distribution`` is not a module, so ``.to(device)`` does not move it: build it on
+      the device the VAE will run on.
 
     The KL term is torch's registered closed form (``kl_divergence``) where one exists
     for the pair (encoder distribution, prior) and ``kl`` is ``"auto"`` or
