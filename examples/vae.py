@@ -9,7 +9,9 @@ model of Burda et al. (2016): two hidden layers of 200 tanh units each way, 50 l
 
 A VAE has no exact log-likelihood. The trainer maximises the ELBO through
 ``objective=ELBOObjective()``; training and validation report ``elbo``,
-``reconstruction`` and ``kl`` (and ``elbo_bits_per_dim``), never ``log_prob``. At the
+``reconstruction`` and ``kl`` (and ``elbo_bits_per_dim``), never ``log_prob``, and
+TensorBoard gets IWAE-k of 500 validation images each epoch
+(``validation_500/iwae_<k>``). At the
 end the program prints the test ELBO over the whole test set and the tighter
 importance-weighted bound IWAE-k (default k = 5000) over the first ``--iwae_examples``
 test images, both lower bounds on log p(x), so their negatives are upper bounds on the
@@ -35,7 +37,12 @@ import torch
 from torch import nn
 from torch.distributions import Bernoulli, Independent, Normal
 
-from pygen.callbacks import TBImagesCallback, TBMetricsCallback, TBReconstructionsCallback
+from pygen.callbacks import (
+    TBDatasetObjectiveCallback,
+    TBImagesCallback,
+    TBMetricsCallback,
+    TBReconstructionsCallback,
+)
 from pygen.distributions import VAE, ELBOObjective, IWAEObjective
 from pygen.layers import IndependentBernoulli, IndependentNormal
 from pygen.train import DistributionTrainer, evaluate
@@ -130,6 +137,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         "--temperature", default=0.5, type=float, help="relaxation temperature (bernoulli)"
     )
     parser.add_argument("--learning_rate", default=1e-3, type=float, help="Adam step size")
+    parser.add_argument(
+        "--val_iwae_k",
+        default=100,
+        type=int,
+        help="IWAE-k logged each epoch on the first 500 validation images (0: none)",
+    )
     parser.add_argument("--iwae_k", default=5000, type=int, help="importance samples of IWAE-k")
     parser.add_argument(
         "--iwae_examples",
@@ -156,6 +169,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
             run.writer, "reconstructions", validation, folder=run.images_folder
         ),
     ]
+    if args.val_iwae_k > 0:  # TensorBoard: validation_500/iwae_<k>, .../elbo each epoch
+        callbacks.append(
+            TBDatasetObjectiveCallback(
+                run.writer,
+                datasets.head(validation, 500),
+                IWAEObjective(args.val_iwae_k, chunk_size=500),
+                prefix="validation_500/",
+                batch_size=50,
+            )
+        )
     DistributionTrainer(
         vae,
         train,

@@ -28,6 +28,7 @@ from pygen.callbacks.tb_dataset_log_prob import (
     TBDatasetLogProbDistributionCallback,
     TBDatasetLogProbLayerCallback,
 )
+from pygen.callbacks.tb_dataset_objective import TBDatasetObjectiveCallback
 from pygen.callbacks.tb_histograms import TBHistogramsCallback
 from pygen.callbacks.tb_images import TBImagesCallback
 from pygen.callbacks.tb_metrics import TBMetricsCallback
@@ -48,6 +49,7 @@ __all__ = [
     "TBConditionalImagesCallback",
     "TBDatasetLogProbDistributionCallback",
     "TBDatasetLogProbLayerCallback",
+    "TBDatasetObjectiveCallback",
     "TBHistogramsCallback",
     "TBImagesCallback",
     "TBMetricsCallback",
