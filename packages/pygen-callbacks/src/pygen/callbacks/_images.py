@@ -59,6 +59,32 @@ def to_unit_images(
     return images.clamp(0.0, 1.0)
 
 
+def first_dataset_images(
+    owner: str, dataset: Any, count: int, value_range: tuple[float, float]
+) -> torch.Tensor:
+    """The first ``count`` images of a dataset of images or ``(image, ...)`` tuples, stacked.
+
+    Checks, at construction rather than at the end of the first epoch, that they are
+    tensors of one shape that :func:`to_unit_images` accepts.
+    """
+    first_items = [dataset[index] for index in range(count)]
+    images = [item[0] if isinstance(item, tuple | list) else item for item in first_items]
+    if not all(isinstance(image, torch.Tensor) for image in images):
+        raise TypeError(
+            f"{owner}: dataset items must be tensors or (tensor, label) pairs; "
+            f"got first element of type {type(images[0]).__name__}"
+        )
+    try:
+        stacked = torch.stack(images)
+    except RuntimeError as error:
+        raise ValueError(
+            f"{owner}: the first {count} dataset images must share one shape; "
+            f"got {sorted({tuple(image.shape) for image in images})}"
+        ) from error
+    to_unit_images(owner, stacked, value_range, "the dataset images")
+    return stacked
+
+
 @contextmanager
 def evaluation_mode(model: Any) -> Iterator[None]:
     """No gradients and every submodule in eval mode inside; each one's flag restored after."""

@@ -13,6 +13,7 @@ from pygen.callbacks._images import (
     ImageCallback,
     check_value_range,
     evaluation_mode,
+    first_dataset_images,
     to_unit_images,
 )
 from pygen.callbacks.labelled_images_grid import make_labelled_images_grid
@@ -96,22 +97,7 @@ class TBClassifyImagesCallback(ImageCallback):
         self.class_labels = [str(label) for label in class_labels]
         self.value_range = check_value_range(self.owner, value_range)
         self.dpi = check_positive_int(self.owner, "dpi", dpi)
-        first_items = [dataset[index] for index in range(count)]
-        images = [item[0] if isinstance(item, tuple | list) else item for item in first_items]
-        if not all(isinstance(image, torch.Tensor) for image in images):
-            raise TypeError(
-                f"{self.owner}: dataset items must be tensors or (tensor, label) pairs; "
-                f"got first element of type {type(images[0]).__name__}"
-            )
-        try:
-            self.images = torch.stack(images)
-        except RuntimeError as error:
-            raise ValueError(
-                f"{self.owner}: the first {count} dataset images must share one shape; "
-                f"got {sorted({tuple(image.shape) for image in images})}"
-            ) from error
-        # Fails now, not at the end of the first epoch, if these are not images.
-        to_unit_images(self.owner, self.images, self.value_range, "the dataset images")
+        self.images = first_dataset_images(self.owner, dataset, count, self.value_range)
 
     def check_model(self, model: Any) -> None:
         """Raise TypeError unless ``model`` is callable.

@@ -13,6 +13,7 @@ from pygen.callbacks._images import (
     ImageCallback,
     check_value_range,
     evaluation_mode,
+    first_dataset_images,
     to_unit_images,
 )
 
@@ -88,22 +89,7 @@ class TBReconstructionsCallback(ImageCallback):
         self.padding = check_positive_int(self.owner, "padding", padding, minimum=0)
         self.value_range = check_value_range(self.owner, value_range)
         check_dataset(self.owner, dataset, minimum=self.num_images)
-        first_items = [dataset[index] for index in range(self.num_images)]
-        images = [item[0] if isinstance(item, tuple | list) else item for item in first_items]
-        if not all(isinstance(image, torch.Tensor) for image in images):
-            raise TypeError(
-                f"{self.owner}: dataset items must be tensors or (tensor, ...) tuples; "
-                f"got first element of type {type(images[0]).__name__}"
-            )
-        try:
-            self.images = torch.stack(images)
-        except RuntimeError as error:
-            raise ValueError(
-                f"{self.owner}: the first {self.num_images} dataset images must share one "
-                f"shape; got {sorted({tuple(image.shape) for image in images})}"
-            ) from error
-        # Fails now, not at the end of the first epoch, if these are not images.
-        to_unit_images(self.owner, self.images, self.value_range, "the dataset images")
+        self.images = first_dataset_images(self.owner, dataset, self.num_images, self.value_range)
 
     def check_model(self, model: Any) -> None:
         """Raise TypeError unless ``model`` has a callable ``reconstruct``.
