@@ -6,7 +6,8 @@ backward, Adam step (lr 1e-3), and read the batch loss as a Python float. The ha
 batches by indexing the tensors with a permutation (the fastest plain PyTorch); Lightning
 gets the usual ``DataLoader(TensorDataset, shuffle=True, drop_last=True)``; a second hand
 loop with that DataLoader shows what item-by-item collation costs. pygen's trainer also
-computes per-batch accuracy (its metrics); the others do not.
+computes per-batch accuracy (its metrics); the others do not. Two more rows show what
+pygen's EMA weights (``ema_decay=0.999``) and gradient accumulation over 4 batches cost.
 
 Each framework's epoch is timed from its epoch-start hook to its epoch-end hook (the
 hand loop: around its epoch loop), one epoch per run, repeats interleaved across methods,
@@ -121,10 +122,22 @@ class _EpochTimer(Callback):
         self.seconds = time.perf_counter() - self._start
 
 
-def time_pygen(model: nn.Module, data: TensorDataset, batch_size: int) -> float:
+def time_pygen(model: nn.Module, data: TensorDataset, batch_size: int, **options: Any) -> float:
     timer = _EpochTimer()
-    LayerTrainer(model, data, batch_size, 1, callbacks=[timer], progress=False, seed=1).train()
+    LayerTrainer(
+        model, data, batch_size, 1, callbacks=[timer], progress=False, seed=1, **options
+    ).train()
     return timer.seconds
+
+
+def time_pygen_ema(model: nn.Module, data: TensorDataset, batch_size: int) -> float:
+    """pygen with an EMA of the weights updated after every step."""
+    return time_pygen(model, data, batch_size, ema_decay=0.999)
+
+
+def time_pygen_accumulate(model: nn.Module, data: TensorDataset, batch_size: int) -> float:
+    """pygen averaging the gradients of 4 batches per optimizer step (a quarter the steps)."""
+    return time_pygen(model, data, batch_size, accumulate_grad_batches=4)
 
 
 def time_lightning(model: nn.Module, data: TensorDataset, batch_size: int) -> float:
@@ -173,6 +186,8 @@ METHODS: dict[str, Callable[[nn.Module, TensorDataset, int], float]] = {
     "pygen": time_pygen,
     "lightning": time_lightning,
     "hand_loop_dataloader": time_hand_loop_dataloader,
+    "pygen_ema": time_pygen_ema,
+    "pygen_accumulate_4": time_pygen_accumulate,
 }
 
 
@@ -231,7 +246,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "detail": detail,
                 }
             )
-        for name in ("pygen", "lightning", "hand_loop_dataloader"):
+        for name in (
+            "pygen",
+            "lightning",
+            "hand_loop_dataloader",
+            "pygen_ema",
+            "pygen_accumulate_4",
+        ):
             rows.append(
                 {
                     "benchmark": f"trainer_overhead/{model_name}/{name}",

@@ -6,7 +6,7 @@
 names. Both resume exactly from crash-safe checkpoints (at epoch ends, every N steps or T
 seconds, and on SIGTERM/SIGUSR1/Ctrl-C), refuse checkpoints that would run code, batch
 in-memory tensors by indexing, accumulate gradients, keep EMA weights, and run
-data-parallel under ``torchrun`` without code changes. Depends on torch only.
+data-parallel under ``torchrun`` without code changes. Depends on torch and tqdm.
 """
 
 from pygen.train.batching import BatchLoader, epoch_seed

@@ -53,7 +53,13 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from pygen.train._metrics import EvalMode, RunningMetrics, evaluation_sums, means_from_sums
+from pygen.train._metrics import (
+    EvalMode,
+    RunningMetrics,
+    bits_metrics,
+    evaluation_sums,
+    means_from_sums,
+)
 from pygen.train._options import (
     AmpOption,
     OptimizerFactory,
@@ -542,6 +548,7 @@ class _Trainer:
             self._call_hooks("on_epoch_start")
         total = 1 if self.dummy_run else len(loader)
         bar.start_epoch(run.epoch, self.max_epoch, total)
+        started = (time.monotonic(), self._running.examples)  # nothing pending here
         group: list[Any] = []
         accumulate = self.accumulate_grad_batches
         if run.batch_in_epoch < total:
@@ -553,12 +560,29 @@ class _Trainer:
                 self._step(group)
                 group = []
                 if bar.due(run.batch_in_epoch):
-                    bar.update(run.batch_in_epoch, self.total_log_prob / max(self.batch_len, 1))
+                    self._show_progress(bar, started)
                 if self._after_step():
                     return
                 if run.batch_in_epoch >= total:
                     break
         self._end_epoch(bar)
+
+    def _show_progress(self, bar: ProgressBar, started: tuple[float, int]) -> None:
+        """Draw the running objective, its bits per dimension and the throughput."""
+        running = self._running
+        running.flush(self._history)
+        name = self.objective.name
+        mean = running.sums[0] / running.examples if running.examples else math.nan
+        bits = bits_metrics({name: mean}, running.numel)
+        seconds = time.monotonic() - started[0]
+        bar.update(
+            self._run.batch_in_epoch,
+            mean,
+            name=name,
+            bits_per_dim=next(iter(bits.values()), None),
+            step=self._run.global_step,
+            examples_per_second=(running.examples - started[1]) / seconds if seconds else None,
+        )
 
     def _step(self, batches: list[Any]) -> None:
         """One optimizer update from ``batches`` (their gradients are averaged)."""
