@@ -557,11 +557,11 @@ class _Trainer:
                 remaining = total - run.batch_in_epoch
                 if len(group) < accumulate and len(group) < remaining:
                     continue
-                self._step(group)
+                stepped = self._step(group)
                 group = []
                 if bar.due(run.batch_in_epoch):
                     self._show_progress(bar, started)
-                if self._after_step():
+                if self._after_step(stepped):
                     return
                 if run.batch_in_epoch >= total:
                     break
@@ -584,8 +584,8 @@ class _Trainer:
             examples_per_second=(running.examples - started[1]) / seconds if seconds else None,
         )
 
-    def _step(self, batches: list[Any]) -> None:
-        """One optimizer update from ``batches`` (their gradients are averaged)."""
+    def _step(self, batches: list[Any]) -> bool:
+        """One optimizer update from ``batches`` (their gradients averaged); False: skipped."""
         run = self._run
         running = self._running
         optimizer = self.optimizer
@@ -645,7 +645,7 @@ class _Trainer:
                 )
             optimizer.zero_grad(set_to_none=True)
             running.skipped += count
-            return
+            return False
         if self._scaler is not None:
             if self.grad_clip_norm is not None:
                 self._scaler.unscale_(optimizer)
@@ -667,6 +667,7 @@ class _Trainer:
         if running.pending >= self.log_every_n_steps:
             running.flush(self._history)
         self._call_hooks("on_batch_end")
+        return True
 
     def _agree(
         self, bad: int, bad_value: float, signum: int, out_of_time: bool
@@ -690,11 +691,12 @@ class _Trainer:
             any(shared[3 * size :]),
         )
 
-    def _after_step(self) -> bool:
+    def _after_step(self, stepped: bool) -> bool:
         """Step-level validation, checkpoints and stops; True when training must stop."""
         run = self._run
         step = run.global_step
-        if self.validate_every_n_steps is not None and step % self.validate_every_n_steps == 0:
+        every = self.validate_every_n_steps
+        if stepped and every is not None and step % every == 0:
             val = self._validate()
             records = self.history.batches
             if records and records[-1].get("step") == step:
@@ -712,7 +714,7 @@ class _Trainer:
         elif self._out_of_time:
             stop = "time_limit"
         every = self.checkpoint_every_n_steps
-        due = (every is not None and step % every == 0) or (
+        due = (stepped and every is not None and step % every == 0) or (
             self.checkpoint_every_seconds is not None
             and time.monotonic() - self._last_checkpoint >= self.checkpoint_every_seconds
         )
