@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -21,8 +22,8 @@ from pygen.distributions._validation import broadcast_condition_batch
 __all__ = [
     "FlatBatch",
     "check_condition_map",
+    "check_observed",
     "check_temperature",
-    "fill_unobserved",
     "flatten_generation",
 ]
 
@@ -92,26 +93,45 @@ def _check_mask(observed_mask: object, event_shape: torch.Size) -> Tensor:
     return observed_mask
 
 
-def fill_unobserved(images: Tensor, observed_mask: object, event_shape: torch.Size) -> Tensor:
-    """``images`` with every unobserved entry replaced by 0 (in every model's support).
+def check_observed(
+    images: object,
+    observed_mask: object,
+    event_shape: torch.Size,
+    dtype: torch.dtype,
+    check_value: Callable[[Tensor], Tensor],
+    *,
+    name: str = "images",
+) -> Tensor:
+    """The observed values of a completion: ``images`` with every unobserved entry 0.
 
-    ``images`` must already end in ``event_shape``; the result has the broadcast shape of
-    ``images`` and ``observed_mask``, so the observed values can be support-checked alone.
+    0 is in every model's support, so ``check_value`` (the model's own shape and support
+    check of a value) sees only the observed values. The result has the broadcast shape
+    of ``images`` and ``observed_mask``, in ``dtype``.
 
     Raises:
-        TypeError: If ``observed_mask`` is not a bool tensor.
-        ValueError: If it does not end in ``event_shape`` or does not broadcast with
-            ``images``.
+        TypeError: If ``images`` is not a real tensor or ``observed_mask`` not a bool
+            tensor.
+        ValueError: If either does not end in ``event_shape``, they do not broadcast, or
+            ``check_value`` refuses an observed value.
     """
+    if not isinstance(images, Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor, found {type(images).__name__}")
+    n = len(event_shape)
+    if images.dim() < n or tuple(images.shape[images.dim() - n :]) != tuple(event_shape):
+        check_value(images)  # raises the model's own shape error
+    if images.is_complex():
+        raise TypeError(f"{name}: expected a real tensor, found dtype {images.dtype}")
+    images = images.to(dtype)
     mask = _check_mask(observed_mask, event_shape)
     try:
         torch.broadcast_shapes(images.shape, mask.shape)
     except RuntimeError:
         raise ValueError(
-            f"observed_mask: expected batch dims that broadcast with those of images "
+            f"observed_mask: expected batch dims that broadcast with those of {name} "
             f"{tuple(images.shape)}, found shape {tuple(mask.shape)}"
         ) from None
-    return torch.where(mask.to(images.device), images, torch.zeros((), dtype=images.dtype))
+    filled = torch.where(mask.to(images.device), images, torch.zeros((), dtype=images.dtype))
+    return check_value(filled)
 
 
 @dataclass

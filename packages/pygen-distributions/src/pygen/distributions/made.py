@@ -31,8 +31,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from pygen.distributions._completion import (
+    check_observed,
     check_temperature,
-    fill_unobserved,
     flatten_generation,
 )
 from pygen.distributions._validation import (
@@ -405,13 +405,10 @@ class MADE(nn.Module):
             >>> out.shape, bool((out[:, :3] == 1).all())
             (torch.Size([4, 6]), True)
         """
-        if not isinstance(x, Tensor):
-            raise TypeError(f"x: expected a torch.Tensor, found {type(x).__name__}")
-        n = len(self._event_shape)
-        if x.dim() < n or tuple(x.shape[x.dim() - n :]) != tuple(self._event_shape):
-            self._check_value(x)  # raises the shape error
-        x = x.to(self.layers[0].weight.dtype)
-        filled = self._check_value(fill_unobserved(x, observed_mask, self._event_shape))
+        dtype = self.layers[0].weight.dtype
+        filled = check_observed(
+            x, observed_mask, self._event_shape, dtype, self._check_value, name="x"
+        )
         return self._generate(
             sample_shape, condition, filled, observed_mask, generator, temperature, method
         )

@@ -46,8 +46,8 @@ from torch import Tensor, nn
 
 from pygen.distributions._completion import (
     check_condition_map,
+    check_observed,
     check_temperature,
-    fill_unobserved,
     flatten_generation,
 )
 from pygen.distributions._discretized import snap_to_grid
@@ -367,14 +367,8 @@ class _PixelCNNBase(nn.Module, abc.ABC):
             >>> out.shape, bool((out[..., :2, :] == 1).all())
             (torch.Size([3, 2, 1, 4, 4]), True)
         """
-        if not isinstance(images, Tensor):
-            raise TypeError(f"images: expected a torch.Tensor, found {type(images).__name__}")
-        if images.dim() < 3 or tuple(images.shape[-3:]) != tuple(self._event_shape):
-            self._check_value(images)  # raises the shape error
-        if images.is_complex():
-            raise TypeError(f"images: expected a real tensor, found dtype {images.dtype}")
-        images = images.to(self._param_like().dtype)
-        filled = self._check_value(fill_unobserved(images, observed_mask, self._event_shape))
+        dtype = self._param_like().dtype
+        filled = check_observed(images, observed_mask, self._event_shape, dtype, self._check_value)
         return self._generate(
             sample_shape, condition, filled, observed_mask, method, generator, temperature
         )
