@@ -37,14 +37,18 @@ def bits_metrics(means: Mapping[str, float], numel: int | None) -> dict[str, flo
 
 def _batch_sums(pending: list[list[torch.Tensor]]) -> list[list[float]]:
     """Per batch, the sum of each per-example tensor; one device-to-host transfer."""
-    columns = len(pending[0])
-    sizes = {len(tensor) for row in pending for tensor in row}
-    if len(sizes) == 1:
-        stacked = torch.stack([torch.stack(row) for row in pending])  # [batches, metrics, B]
-        return stacked.double().sum(-1).tolist()
-    sums = torch.stack([torch.stack([t.double().sum() for t in row]) for row in pending])
-    assert sums.shape[1] == columns
-    return sums.tolist()
+    columns = range(len(pending[0]))
+    if len({len(row[0]) for row in pending}) == 1:  # equal batches: one op per column
+        sums = [torch.stack([row[j] for row in pending]).double().sum(-1) for j in columns]
+    else:
+        sums = [torch.stack([row[j].double().sum() for row in pending]) for j in columns]
+    return torch.stack(sums, dim=1).tolist()
+
+
+def _bits_names(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(metric, its bits-per-dimension name)`` for the likelihoods and bounds."""
+    pairs = [(name, bits_per_dim_name(name)) for name in names]
+    return [(name, bits) for name, bits in pairs if bits is not None]
 
 
 class RunningMetrics:
@@ -100,9 +104,12 @@ class RunningMetrics:
             return
         rows = _batch_sums(self._pending)
         names = self.names
+        scale = -1.0 / (self.numel * LN2) if self.numel else 0.0
+        bits = _bits_names(names) if self.numel else []
         for row, (epoch, batch, step, size) in zip(rows, self._records, strict=True):
             means = {name: value / size for name, value in zip(names, row, strict=True)}
-            means.update(bits_metrics(means, self.numel))
+            for name, bits_name in bits:
+                means[bits_name] = means[name] * scale
             for index, value in enumerate(row):
                 self.sums[index] += value
             self.examples += size

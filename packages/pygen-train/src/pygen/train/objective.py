@@ -216,8 +216,8 @@ class LayerLogProbObjective(Objective):
         >>> layer = lambda x: torch.distributions.Categorical(logits=x)
         >>> batch = (torch.tensor([[2.0, 0.0], [0.0, 2.0]]), torch.tensor([0, 0]))
         >>> value, metrics = LayerLogProbObjective().checked(layer, batch, "demo")
-        >>> metrics["accuracy"].tolist()
-        [1.0, 0.0]
+        >>> metrics["accuracy"].tolist()  # one label per example: True where correct
+        [True, False]
     """
 
     name = "log_prob"
@@ -408,10 +408,12 @@ def _accuracy_kind(output: Any, target: Any) -> _AccuracyKind | None:
 
 
 def _correct(output: Any, target: torch.Tensor, kind: _AccuracyKind) -> torch.Tensor:
-    """Per-example accuracy (fraction of correct labels in each example), no sync."""
+    """Per-example accuracy (fraction of correct labels in each example), no sync.
+
+    One label per example gives a boolean tensor (True: correct), summed as 1/0.
+    """
     scores = _class_scores(output)
     assert scores is not None
-    predicted = scores.detach().argmax(-1)
     labels = target if kind == "labels" else target.argmax(-1)
-    correct = (predicted == labels).to(torch.float32)
-    return correct if correct.dim() == 1 else correct.flatten(1).mean(1)
+    correct = scores.argmax(-1) == labels  # booleans: summed as numbers when read
+    return correct if correct.dim() == 1 else correct.flatten(1).float().mean(1)

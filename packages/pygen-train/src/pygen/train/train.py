@@ -597,19 +597,11 @@ class _Trainer:
         bad = 0
         bad_value = 0.0
         for index, batch in enumerate(batches):
-            no_sync = self._ddp is not None and index < count - 1
-            with self._ddp.no_sync() if no_sync else contextlib.nullcontext():
-                if self._amp_dtype is not None:
-                    with torch.autocast(device_type=self.device.type, dtype=self._amp_dtype):
-                        value, metrics = self._forward(batch)
-                else:
-                    value, metrics = self._forward(batch)
-                mean = value.mean()
-                loss = -mean if count == 1 else -mean / count
-                if self._scaler is not None:
-                    self._scaler.scale(loss).backward()
-                else:
-                    loss.backward()
+            if self._ddp is not None and index < count - 1:  # all-reduce at the last only
+                with self._ddp.no_sync():
+                    value, metrics, mean = self._forward_backward(batch, count)
+            else:
+                value, metrics, mean = self._forward_backward(batch, count)
             rows.append([value.detach(), *(tensor.detach() for tensor in metrics.values())])
             if self.check_finite:  # the non-finite guard: one number per batch
                 item = mean.item()
@@ -668,6 +660,23 @@ class _Trainer:
             running.flush(self._history)
         self._call_hooks("on_batch_end")
         return True
+
+    def _forward_backward(
+        self, batch: Any, count: int
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
+        """The objective of one batch and the backward pass of ``-mean / count``."""
+        if self._amp_dtype is not None:
+            with torch.autocast(device_type=self.device.type, dtype=self._amp_dtype):
+                value, metrics = self._forward(batch)
+        else:
+            value, metrics = self._forward(batch)
+        mean = value.mean()
+        loss = -mean if count == 1 else -mean / count
+        if self._scaler is not None:
+            self._scaler.scale(loss).backward()
+        else:
+            loss.backward()
+        return value, metrics, mean
 
     def _agree(
         self, bad: int, bad_value: float, signum: int, out_of_time: bool
