@@ -42,7 +42,7 @@ extensions = [
 PACKAGES = [
     ("distributions", "torch", "Distributions torch lacks, and trainable PixelCNN and MADE."),
     ("layers", "torch, pygen-distributions", "Layers that turn a tensor into a distribution."),
-    ("train", "torch", "The maximum-likelihood training loop."),
+    ("train", "torch, tqdm", "The maximum-likelihood training loop."),
     ("callbacks", "torch, torchvision, tensorboard, matplotlib, pygen-train",
      "Callbacks that let you watch training."),
 ]  # fmt: skip
