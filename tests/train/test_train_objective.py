@@ -79,6 +79,7 @@ def test_train_custom_elbo_objective_trains_and_reports_its_terms_under_their_na
         assert "log_prob" not in name
         assert name not in {"bits_per_dim", "val_bits_per_dim"}
     assert math.isnan(trainer.log_prob_item)
+    assert math.isnan(trainer.total_log_prob)  # a bound is not a log-likelihood
     # the bound is below the exact log-likelihood of the fitted model
     x = data().tensors[0].squeeze(-1)
     variance = 1 + model.log_noise.exp().item() ** 2

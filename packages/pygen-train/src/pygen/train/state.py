@@ -42,7 +42,8 @@ class TrainerState(Protocol):
         log_prob_item: ``batch_metrics["log_prob"]`` (NaN when the objective reports no
             exact log-likelihood).
         total_log_prob, batch_len: the sum of this epoch's batch means of the
-            objective, and the batches so far this epoch.
+            log-likelihood (NaN unless the objective is ``"log_prob"``), and the updates
+            so far this epoch.
         metrics: the finished epoch's means (as ``batch_metrics``, over the epoch's
             examples, averaged over ranks), ``"lr"``, ``"skipped_batches"`` (with
             ``skip_nonfinite``) and the last validation's ``val_*`` figures.

@@ -356,8 +356,14 @@ class _Trainer:
 
     @property
     def total_log_prob(self) -> float:
-        """The sum of this epoch's batch means of the objective."""
+        """The sum of this epoch's batch means of the log-likelihood (NaN if none).
+
+        NaN unless the objective is an exact log-likelihood (named ``"log_prob"``), so a
+        bound is never reported as one.
+        """
         self._running.flush(self._history)
+        if self.objective.name != "log_prob":
+            return math.nan
         return self._running.total_objective
 
     @property
