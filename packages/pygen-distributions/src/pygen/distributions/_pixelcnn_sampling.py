@@ -25,7 +25,8 @@ are still drawn up front, so an empty mask gives exactly ``sample``'s images. A 
 observed in every image of the batch costs no network work in either sampler (the fast
 one still runs the horizontal stack at an observed pixel of a partly observed row, since
 its right neighbours need those features); a row observed in every image only advances
-the vertical stack, because nothing below reads the horizontal stack.
+the vertical stack, because nothing below reads the horizontal stack, and the rows
+observed in every image above the first drawn sub-pixel advance it in one pass.
 """
 
 from __future__ import annotations
@@ -52,10 +53,10 @@ def _start(
     """The starting images, the mask, and ``todo[c][i][j]``: is the sub-pixel drawn anywhere."""
     n, channels, height, width, _ = uniforms.shape
     x = torch.zeros(n, channels, height, width, dtype=uniforms.dtype, device=uniforms.device)
-    if mask is None or observed is None:
-        return x, None, [[[True] * width for _ in range(height)] for _ in range(channels)]
-    x = torch.where(mask, observed, x)
-    return x, mask, (~mask).any(dim=0).tolist()
+    if mask is not None and observed is not None and bool(mask.any()):
+        return torch.where(mask, observed, x), mask, (~mask).any(dim=0).tolist()
+    # Nothing observed: plain sampling, no observed value to keep anywhere.
+    return x, None, [[[True] * width for _ in range(height)] for _ in range(channels)]
 
 
 def _keep_observed(drawn: Tensor, x: Tensor, mask: Tensor | None, c: int, i: int, j: int) -> Tensor:
@@ -65,9 +66,9 @@ def _keep_observed(drawn: Tensor, x: Tensor, mask: Tensor | None, c: int, i: int
     return torch.where(mask[:, c, i, j], x[:, c, i, j], drawn)
 
 
-def _row_bias(bias: Tensor, i: int) -> Tensor:
-    """Row ``i`` (``[N, 2F, 1, W]``) of a per-position bias; a vector's bias as it is."""
-    return bias if bias.shape[2] == 1 else bias[:, :, i : i + 1, :]
+def _rows_bias(bias: Tensor, start: int, stop: int) -> Tensor:
+    """Rows ``start:stop`` (``[N, 2F, R, W]``) of a per-position bias; a vector's as it is."""
+    return bias if bias.shape[2] == 1 else bias[:, :, start:stop, :]
 
 
 def naive_sample(
@@ -168,11 +169,31 @@ def fast_sample(
                 out = out + h_cache[layer][:, :, col]
             h_cache[layer + 1][:, :, col] = out
 
-    for i in range(height):
-        if any(todo[c][i][j] for c in range(channels) for j in range(width)):
+    def advance_vertical_stack(start: int, stop: int) -> None:
+        """Advance every layer's vertical stack by the complete rows ``start:stop``."""
+        rows = slice(kv - 1 + start, kv - 1 + stop)
+        v_cache[0][:, :, rows, pad : pad + width] = xin[:, :, start:stop, :]
+        for layer in range(depth):
+            vconv = net.v_convs[layer](v_cache[layer][:, :, start : stop + kv - 1, :])
+            links[layer] = net.links[layer](vconv[:, :, -1:, :])[:, :, 0, :]  # for row stop
+            if layer + 1 < depth:
+                vpre = vconv + _rows_bias(cond_v[layer], start, stop)
+                v_cache[layer + 1][:, :, rows, pad : pad + width] = gate(vpre)
+
+    def row_drawn(i: int) -> bool:
+        return any(todo[c][i][j] for c in range(channels) for j in range(width))
+
+    prefix = 0  # rows observed in every image above the first drawn sub-pixel
+    while prefix < height and not row_drawn(prefix):
+        prefix += 1
+    if prefix:
+        advance_vertical_stack(0, prefix)
+    for i in range(prefix, height):
+        if row_drawn(i):
             # Row i of the horizontal stack: link from row i-1 plus conditioning, per column.
             row_pre = [
-                links[layer] + _row_bias(cond_h[layer], i)[:, :, 0, :] for layer in range(depth)
+                links[layer] + _rows_bias(cond_h[layer], i, i + 1)[:, :, 0, :]
+                for layer in range(depth)
             ]
             for cache in h_cache:
                 cache.zero_()
@@ -200,12 +221,5 @@ def fast_sample(
                 h_cache[0][:, :, col] = xin[:, :, i, j]
                 if not fresh and j + 1 < width:
                     horizontal_stack(i, j, row_pre)
-        # Row i is complete: advance every layer's vertical stack by this row.
-        v_cache[0][:, :, kv - 1 + i, pad : pad + width] = xin[:, :, i, :]
-        for layer in range(depth):
-            vconv = net.v_convs[layer](v_cache[layer][:, :, i : i + kv, :])  # [N, 2F, 1, W]
-            links[layer] = net.links[layer](vconv)[:, :, 0, :]
-            if layer + 1 < depth:
-                vpre = vconv + _row_bias(cond_v[layer], i)
-                v_cache[layer + 1][:, :, kv - 1 + i, pad : pad + width] = gate(vpre)[:, :, 0, :]
+        advance_vertical_stack(i, i + 1)  # row i is complete
     return x
