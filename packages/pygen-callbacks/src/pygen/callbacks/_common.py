@@ -144,6 +144,13 @@ def monitored_value(owner: str, trainer: TrainerState, monitor: str) -> float:
     return float(metrics[monitor])
 
 
+def describe_shape(value: Any) -> str:
+    """``"shape [..]"`` for a tensor, else the type's name: the "got ..." of a shape error."""
+    if isinstance(value, torch.Tensor):
+        return f"shape {list(value.shape)}"
+    return type(value).__name__
+
+
 def unwrap_model(model: Any) -> Any:
     """The user's module behind a DistributedDataParallel / DataParallel wrapper."""
     if isinstance(model, nn.parallel.DistributedDataParallel | nn.DataParallel):

@@ -8,7 +8,12 @@ from typing import Any
 import torch
 from torchvision.utils import make_grid
 
-from pygen.callbacks._common import check_dataset, check_positive_int, model_device
+from pygen.callbacks._common import (
+    check_dataset,
+    check_positive_int,
+    describe_shape,
+    model_device,
+)
 from pygen.callbacks._images import (
     ImageCallback,
     check_value_range,
@@ -237,14 +242,10 @@ class TBCompletionsCallback(ImageCallback):
             completions = complete(images, mask, torch.Size([self.num_completions]), **kwargs)
         expected = (self.num_completions, *self.images.shape)
         if not isinstance(completions, torch.Tensor) or tuple(completions.shape) != expected:
-            found = (
-                f"shape {list(completions.shape)}"
-                if isinstance(completions, torch.Tensor)
-                else type(completions).__name__
-            )
             raise ValueError(
                 f"{self.owner}: complete(images, observed_mask, [{self.num_completions}]) must "
-                f"return {list(expected)} (completions, images, ...); got {found}"
+                f"return {list(expected)} (completions, images, ...); "
+                f"got {describe_shape(completions)}"
             )
         inputs = to_unit_images(self.owner, self.images, self.value_range, "the dataset images")
         observed = torch.where(self.observed_mask, inputs, torch.full_like(inputs, 0.5))

@@ -8,7 +8,12 @@ from typing import Any
 import torch
 from torchvision.utils import make_grid
 
-from pygen.callbacks._common import check_dataset, check_positive_int, model_device
+from pygen.callbacks._common import (
+    check_dataset,
+    check_positive_int,
+    describe_shape,
+    model_device,
+)
 from pygen.callbacks._images import (
     ImageCallback,
     check_value_range,
@@ -16,6 +21,7 @@ from pygen.callbacks._images import (
     first_dataset_images,
     to_unit_images,
 )
+from pygen.train.state import TrainerState
 
 __all__ = ["TBReconstructionsCallback"]
 
@@ -107,7 +113,7 @@ class TBReconstructionsCallback(ImageCallback):
                 f"{type(model).__name__} without one"
             )
 
-    def make_image(self, trainer: Any) -> torch.Tensor:
+    def make_image(self, trainer: TrainerState) -> torch.Tensor:
         """Reconstruct the images and arrange inputs and reconstructions in pairs.
 
         Args:
@@ -125,14 +131,9 @@ class TBReconstructionsCallback(ImageCallback):
         if not isinstance(reconstructions, torch.Tensor) or tuple(reconstructions.shape) != tuple(
             self.images.shape
         ):
-            found = (
-                f"shape {list(reconstructions.shape)}"
-                if isinstance(reconstructions, torch.Tensor)
-                else type(reconstructions).__name__
-            )
             raise ValueError(
                 f"{self.owner}: reconstruct(x) must return a tensor shaped like x, "
-                f"{list(self.images.shape)}; got {found}"
+                f"{list(self.images.shape)}; got {describe_shape(reconstructions)}"
             )
         inputs = to_unit_images(self.owner, self.images, self.value_range, "the dataset images")
         outputs = to_unit_images(self.owner, reconstructions, self.value_range, "reconstructions")
