@@ -179,3 +179,48 @@ def test_train_objective_metrics_must_not_change_between_batches():
     )
     with pytest.raises(ValueError, match=r"same metrics; got \['other'\] after \['kl'\]"):
         trainer.train()
+
+
+def iwae_objective(model, batch, k: int = 8):
+    """IWAE-k of the latent-Gaussian model (a tighter bound than its one-sample ELBO)."""
+    x = batch[0]
+    elbos = torch.stack([model.elbo_terms(x)[0] for _ in range(k)])
+    bound = torch.logsumexp(elbos, dim=0) - math.log(k)
+    return bound, {"iwae_8": bound}
+
+
+def test_train_validation_objective_reports_its_own_names_every_epoch():
+    torch.manual_seed(0)
+    trainer = DistributionTrainer(
+        LatentGaussian(),
+        data(),
+        64,
+        3,
+        objective=CallableObjective(elbo_objective, name="elbo"),
+        validation_dataset=data(64),
+        validation_objective=iwae_objective,
+        progress=False,
+        seed=0,
+    )
+    trainer.train()
+    for record in trainer.history.epochs:
+        assert {"elbo", "kl", "val_objective", "val_iwae_8", "val_iwae_8_bits_per_dim"} <= set(
+            record
+        ), sorted(record)
+        assert "val_elbo" not in record
+        assert "val_kl" not in record
+        assert record["val_objective"] == record["val_iwae_8"]
+        assert not any(name.endswith("log_prob") for name in record), sorted(record)
+
+
+def test_train_validation_objective_needs_a_validation_dataset():
+    with pytest.raises(ValueError, match="validation_objective needs a validation_dataset"):
+        DistributionTrainer(
+            LatentGaussian(), data(16), 8, 1, objective=elbo_objective,
+            validation_objective=iwae_objective,
+        )  # fmt: skip
+    with pytest.raises(TypeError, match="objective must be callable"):
+        DistributionTrainer(
+            LatentGaussian(), data(16), 8, 1, objective=elbo_objective,
+            validation_dataset=data(8), validation_objective=3,
+        )  # fmt: skip

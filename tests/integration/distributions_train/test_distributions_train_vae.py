@@ -97,6 +97,29 @@ def test_the_trainer_maximises_the_elbo_and_names_it_a_bound() -> None:
     assert abs(iwae_metrics["elbo"] - elbo_metrics["elbo"]) < 0.5  # two ELBO estimates
 
 
+def test_validation_with_iwae_k_puts_both_bounds_in_the_history() -> None:
+    trainer = DistributionTrainer(
+        gaussian_vae(),
+        TensorDataset(prototypes(128)),
+        batch_size=32,
+        max_epoch=2,
+        objective=ELBOObjective(),
+        validation_dataset=TensorDataset(prototypes(32, seed=1)),
+        validation_objective=IWAEObjective(k=50),
+        progress=False,
+        seed=0,
+    )
+    trainer.train()
+    for record in trainer.history.epochs:
+        assert {"elbo", "val_iwae_50", "val_elbo", "val_kl"} <= set(record), sorted(record)
+        assert not any(name.endswith("log_prob") for name in record), sorted(record)
+    # IWAE-50 of an example is at least its one-sample ELBO on average.
+    assert (
+        trainer.history.epoch_values("val_iwae_50")[-1]
+        > trainer.history.epoch_values("val_elbo")[-1]
+    )
+
+
 def test_a_relaxed_discrete_vae_trains_and_reports_the_exact_elbo() -> None:
     vae = bernoulli_vae()
     trainer = train(vae, 6)

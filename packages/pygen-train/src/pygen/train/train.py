@@ -146,6 +146,7 @@ class _Trainer:
         amp: AmpOption = None,
         compile: bool = False,
         validation_dataset: Dataset[Any] | None = None,
+        validation_objective: Objective | ObjectiveFunction | None = None,
         validate_every_n_steps: int | None = None,
         validate_every_epoch: bool = True,
         seed: int | None = None,
@@ -214,11 +215,19 @@ class _Trainer:
                     f"{type(callback).__name__} (pass plain functions as batch_end_callback "
                     "or epoch_end_callback)"
                 )
+        self.validation_objective = (
+            self.objective if validation_objective is None else as_objective(validation_objective)
+        )
         if validation_dataset is not None:
             check_dataset(name, "validation_dataset", validation_dataset)
-            self.objective.check_item(validation_dataset[0], f"{name}: validation_dataset items")
+            self.validation_objective.check_model(trainable, name)
+            self.validation_objective.check_item(
+                validation_dataset[0], f"{name}: validation_dataset items"
+            )
         elif validate_every_n_steps is not None:
             raise ValueError("validate_every_n_steps needs a validation_dataset; got None")
+        elif validation_objective is not None:
+            raise ValueError("validation_objective needs a validation_dataset; got None")
         if (checkpoint_every_n_steps or checkpoint_every_seconds) and checkpoint_path is None:
             raise ValueError(
                 "checkpoint_every_n_steps / checkpoint_every_seconds need a checkpoint_path; "
@@ -767,7 +776,8 @@ class _Trainer:
         self._call_hooks("on_epoch_end")
         if self.scheduler is not None and self.scheduler_interval == "epoch":
             if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                self.scheduler.step(-metrics.get(f"val_{names[0]}", metrics[names[0]]))
+                validated = f"val_{self.validation_objective.name}"
+                self.scheduler.step(-metrics.get(validated, metrics[names[0]]))
             else:
                 self.scheduler.step()
         run.epochs_done = run.epoch + 1
@@ -776,7 +786,7 @@ class _Trainer:
         self._save_model()
 
     def _validate(self) -> dict[str, float]:
-        """The objective over the validation data (EMA weights if kept), ``val_*`` names.
+        """The validation objective over the validation data (EMA weights if kept), ``val_*``.
 
         The random number generators are forked around it, so validating (even a
         sampling objective such as an ELBO) does not change what training draws.
@@ -799,7 +809,7 @@ class _Trainer:
             self.ema.applied() if self.ema is not None else contextlib.nullcontext(),
         ):
             names, sums, examples, numel = evaluation_sums(
-                self.objective,
+                self.validation_objective,
                 self.trainable,
                 loader.batches(0),
                 f"{type(self).__name__} validation",
@@ -854,6 +864,10 @@ class DistributionTrainer(_Trainer):
             gradient scaler). Ignored with a warning on other devices.
         compile: run the objective through :func:`torch.compile`.
         validation_dataset: evaluated with the objective (``val_*`` metrics).
+        validation_objective: evaluate ``validation_dataset`` with this objective instead
+            of ``objective`` (e.g. a tighter bound such as IWAE-k for a model trained on
+            the ELBO); its value and metrics are logged under their own names with the
+            ``val_`` prefix. ``ReduceLROnPlateau`` is then stepped with its value.
         validate_every_n_steps: also validate every this many optimizer steps.
         validate_every_epoch: validate at every epoch end.
         seed: seeds torch, ``random`` and numpy at the start of a fresh run and the
