@@ -165,6 +165,9 @@ def test_train_torchrun_ranks_stop_at_the_same_step_and_resume_bit_exact(tmp_pat
 
 NONFINITE = textwrap.dedent(
     """
+    import os
+    import sys
+
     import torch
     import torch.distributed as dist
     from torch import nn
@@ -213,7 +216,13 @@ NONFINITE = textwrap.dedent(
     except NonFiniteLogProbError as error:
         print(f"rank {rank} error: {error}", flush=True)
     dist.barrier()
-    dist.destroy_process_group()
+    # This script owns the process group. With gloo on torch 2.4, destroy_process_group
+    # can deadlock against a gloo worker thread that frees a finished collective's tensor
+    # (it needs the GIL that destroy holds while joining it); the trainer works around
+    # that for groups it creates (DistributedContext.shutdown). Every rank has printed
+    # and passed the barrier, so end the process without tearing the group down.
+    sys.stdout.flush()
+    os._exit(0)
     """
 )
 
