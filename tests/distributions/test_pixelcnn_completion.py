@@ -14,6 +14,7 @@ from pygen.distributions import (
     PixelCNNQuantizedDistribution,
 )
 from pygen.distributions._discretized import snap_to_grid
+from pygen.distributions._pixelcnn_sampling import fast_sample, naive_sample
 
 TINY = {"hidden_channels": 6, "num_layers": 3, "kernel_size": 3}
 
@@ -140,6 +141,51 @@ def test_fast_completion_equals_naive_and_keeps_the_observed(head: str, conditio
     assert torch.equal(fast[mask.expand_as(fast)], expanded[mask.expand_as(fast)])
     assert not torch.equal(fast, expanded)  # something was drawn
     assert not torch.equal(fast[0], fast[1])  # two completions differ
+
+
+@pytest.mark.parametrize(
+    "observed_rows",
+    [range(0, 6), range(2, 7), range(8, 10), [0, 3, 4, 5, 9]],
+    ids=["top", "middle-band", "bottom", "scattered-rows"],
+)
+def test_fast_completion_uses_the_full_forward_parameters_around_observed_rows(
+    observed_rows,
+) -> None:
+    """Rows observed in every image skip work; every parameter used is still exact.
+
+    The fast path advances the vertical stack over observed rows in one pass that computes
+    only the rows a later row reads (pruned per layer for 4 layers, k = 5), and does nothing
+    after the last drawn row. Each parameter it drew from must equal the full forward pass
+    on the finished images, which a stale or skipped cache row would break.
+    """
+    torch.manual_seed(4)
+    model = PixelCNNQuantizedDistribution(
+        [2, 10, 5], num_buckets=5, hidden_channels=6, num_layers=4, kernel_size=5
+    ).double()
+    images = model.sample((3,), generator=_seeded(0))
+    mask = torch.zeros(3, 2, 10, 5, dtype=torch.bool)
+    mask[:, :, list(observed_rows)] = True
+    uniforms = torch.rand(3, 2, 10, 5, 2, generator=_seeded(1), dtype=torch.float64)
+    used = []
+
+    def draw(params: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        used.append(params.clone())
+        return model._draw(params, u)
+
+    with torch.no_grad():
+        x = fast_sample(model.network, uniforms, None, model._to_input, draw, images, mask)
+        full = model.network(model._to_input(x))  # [N, C, P, H, W]
+        naive = naive_sample(
+            model.network, uniforms, None, model._to_input, model._draw, images, mask
+        )
+    drawn = [
+        (c, i, j) for i in range(10) for j in range(5) for c in range(2) if not mask[0, c, i, j]
+    ]
+    assert len(used) == len(drawn)
+    for params, (c, i, j) in zip(used, drawn, strict=True):
+        torch.testing.assert_close(params, full[:, c, :, i, j], rtol=0, atol=1e-12)
+    assert torch.equal(x, naive)
+    assert torch.equal(x[mask], images[mask])
 
 
 @pytest.mark.parametrize("head", HEADS)
