@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from pygen.distributions._validation import broadcast_condition_batch
+from pygen.distributions._validation import broadcast_condition_batch, broadcast_shapes
 
 __all__ = [
     "FlatBatch",
@@ -124,7 +124,7 @@ def check_observed(
     images = images.to(dtype)
     mask = _check_mask(observed_mask, event_shape)
     try:
-        torch.broadcast_shapes(images.shape, mask.shape)
+        broadcast_shapes(images.shape, mask.shape)
     except RuntimeError:
         raise ValueError(
             f"observed_mask: expected batch dims that broadcast with those of {name} "
@@ -180,7 +180,7 @@ def flatten_generation(
         shapes["images"] = images.shape[: images.dim() - n_event]
         shapes["observed_mask"] = mask.shape[: mask.dim() - n_event]
     try:
-        batch = torch.broadcast_shapes(*shapes.values()) if shapes else torch.Size()
+        batch = broadcast_shapes(*shapes.values())
     except RuntimeError:
         listed = ", ".join(f"{name} {tuple(shape)}" for name, shape in shapes.items())
         raise ValueError(
