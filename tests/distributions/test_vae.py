@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -24,6 +25,8 @@ from torch import Tensor, nn
 from torch.distributions import (
     Bernoulli,
     Categorical,
+    Distribution,
+    Gumbel,
     Independent,
     MixtureSameFamily,
     MultivariateNormal,
@@ -652,3 +655,183 @@ def test_forward_returns_the_elbo_terms() -> None:
     vae = small_vae()
     assert isinstance(vae(binary(3)), ELBOTerms)
     assert not hasattr(vae, "log_prob"), "a VAE has no exact log-likelihood"
+
+
+# ----------------------------------------------------------------------------- device and dtype
+
+
+def twin_vaes(prior: Callable[[torch.dtype], Distribution]) -> tuple[VAE, VAE]:
+    """The same VAE twice: in float32 (to be converted) and built in float64 from the start."""
+    torch.manual_seed(3)
+    single = VAE(
+        nn.Sequential(nn.Linear(6, 2 * 3), GaussianLayer()),
+        nn.Sequential(nn.Linear(3, 6), BernoulliLayer((6,))),
+        prior(torch.float32),
+    )
+    torch.manual_seed(3)
+    double = VAE(
+        nn.Sequential(nn.Linear(6, 2 * 3), GaussianLayer()).double(),
+        nn.Sequential(nn.Linear(3, 6), BernoulliLayer((6,))).double(),
+        prior(torch.float64),
+    )
+    double.load_state_dict(single.state_dict())  # the same weights (float32 values)
+    return single, double
+
+
+def prior_tensors(vae: VAE) -> list[Tensor]:
+    base = vae.prior.base_dist
+    return [value for value in vars(base).values() if isinstance(value, Tensor)]
+
+
+def test_double_converts_a_fixed_prior_and_the_bounds_equal_a_vae_built_in_float64() -> None:
+    single, double = twin_vaes(lambda dtype: standard_normal(3, dtype))
+    original = single.prior
+    assert single.double() is single
+    assert all(t.dtype == torch.float64 for t in prior_tensors(single))
+    assert single.prior.event_shape == (3,)
+    assert single.prior.batch_shape == ()
+    assert type(single.prior) is Independent
+    assert type(single.prior.base_dist) is Normal
+    assert original.base_dist.loc.dtype == torch.float32, "the prior passed in is left as it was"
+    x = binary(5).double()
+    for method in ("elbo", "iwae"):
+        torch.manual_seed(4)
+        converted = single.elbo(x).elbo if method == "elbo" else single.iwae(x, k=20)
+        torch.manual_seed(4)
+        built = double.elbo(x).elbo if method == "elbo" else double.iwae(x, k=20)
+        assert converted.dtype == torch.float64
+        torch.testing.assert_close(converted, built, rtol=0, atol=0)
+    torch.manual_seed(4)
+    kl_converted = single.elbo(x).kl
+    torch.manual_seed(4)
+    torch.testing.assert_close(kl_converted, double.elbo(x).kl, rtol=0, atol=0)
+    assert single.sample((4,)).dtype == torch.float64
+    single.float()
+    assert all(t.dtype == torch.float32 for t in prior_tensors(single))
+    assert single.elbo(x.float()).elbo.dtype == torch.float32
+
+
+def test_a_discrete_prior_with_a_cached_parametrisation_follows_double() -> None:
+    def bernoulli(dtype: torch.dtype) -> Independent:
+        prior = Independent(Bernoulli(probs=torch.tensor([0.2, 0.5, 0.7], dtype=dtype)), 1)
+        prior.base_dist.logits  # noqa: B018 (torch caches logits in the instance on first read)
+        return prior
+
+    torch.manual_seed(3)
+    encoder = nn.Sequential(nn.Linear(6, 3), BernoulliLayer((3,)))
+    decoder = nn.Sequential(nn.Linear(3, 6), BernoulliLayer((6,)))
+    vae = VAE(encoder, decoder, bernoulli(torch.float32), temperature=0.5, kl="monte_carlo")
+    vae.double()
+    base = vae.prior.base_dist
+    assert base.probs.dtype == base.logits.dtype == torch.float64
+    x = binary(4).double()
+    terms = vae.eval().elbo(x)
+    assert terms.elbo.dtype == torch.float64
+    reference = Independent(Bernoulli(probs=torch.tensor([0.2, 0.5, 0.7], dtype=torch.float64)), 1)
+    z = vae.posterior(x).sample()
+    torch.testing.assert_close(vae.prior.log_prob(z), reference.log_prob(z))
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda vae: vae.to(torch.float16),
+        lambda vae: vae.half(),
+        lambda vae: vae.to(dtype=torch.bfloat16),
+        lambda vae: vae.to("cpu", torch.float64),
+    ],
+    ids=["to(float16)", "half()", "to(dtype=bfloat16)", "to(cpu, float64)"],
+)
+def test_to_dtype_converts_the_fixed_prior_like_the_parameters(
+    convert: Callable[[VAE], VAE],
+) -> None:
+    vae = small_vae()
+    convert(vae)
+    dtype = vae.encoder[0].weight.dtype
+    assert dtype != torch.float32
+    assert all(t.dtype == dtype for t in prior_tensors(vae))
+    x = binary(4).to(dtype)
+    assert vae.elbo(x).elbo.dtype == dtype
+    assert vae.iwae(x, k=4).dtype == dtype
+
+
+def test_a_mixture_prior_follows_double() -> None:
+    components = Independent(Normal(torch.randn(4, 3), torch.rand(4, 3) + 0.5), 1)
+    prior = MixtureSameFamily(Categorical(logits=torch.randn(4)), components)
+    encoder = nn.Sequential(nn.Linear(6, 2 * 3), GaussianLayer())
+    decoder = nn.Sequential(nn.Linear(3, 6), BernoulliLayer((6,)))
+    vae = VAE(encoder, decoder, prior).double()
+    assert vae.prior.mixture_distribution.logits.dtype == torch.float64
+    assert vae.prior.component_distribution.base_dist.loc.dtype == torch.float64
+    assert vae.prior.event_shape == (3,)
+    assert vae.prior.batch_shape == ()
+    terms = vae.elbo(binary(3).double())
+    assert not terms.analytic_kl
+    assert terms.elbo.dtype == torch.float64
+
+
+def test_a_fixed_prior_is_not_in_the_state_dict_and_a_module_prior_is() -> None:
+    vae = small_vae()
+    assert not any(key.startswith("prior") for key in vae.state_dict())
+    encoder = nn.Sequential(nn.Linear(6, 2 * 3), GaussianLayer())
+    decoder = nn.Sequential(nn.Linear(3, 6), BernoulliLayer((6,)))
+    trainable = VAE(encoder, decoder, TrainablePrior(3))
+    assert any(key.startswith("prior.") for key in trainable.state_dict())
+    trainable.double()
+    assert trainable.prior_distribution().base_dist.loc.dtype == torch.float64
+
+
+def test_a_prior_that_cannot_be_converted_is_refused_and_the_vae_is_left_as_it_was() -> None:
+    encoder = nn.Sequential(nn.Linear(6, 2 * 3), GaussianLayer())
+    decoder = nn.Sequential(nn.Linear(3, 6), BernoulliLayer((6,)))
+    gumbel = Independent(Gumbel(torch.zeros(3), torch.ones(3)), 1)
+    vae = VAE(encoder, decoder, gumbel, kl="monte_carlo")
+    vae.to("cpu")  # a move that changes no dtype is fine
+    with pytest.raises(
+        TypeError,
+        match=r"prior: the fixed Independent\(Gumbel\) prior cannot be converted from "
+        r"torch\.float32 to torch\.float16: .*pass the prior as an nn\.Module instead",
+    ):
+        vae.half()
+    assert vae.encoder[0].weight.dtype == torch.float32
+    assert vae.prior.base_dist.loc.dtype == torch.float32
+    trainable = Independent(Normal(torch.zeros(3, requires_grad=True), torch.ones(3)), 1)
+    with pytest.raises(ValueError, match=r"prior\.base_dist\.loc requires grad"):
+        VAE(encoder, decoder, trainable).double()
+
+
+def test_to_empty_moves_the_fixed_prior_and_keeps_its_values() -> None:
+    vae = small_vae()
+    vae.to_empty(device="meta")
+    assert vae.prior.base_dist.loc.is_meta
+    assert vae.prior.base_dist.scale.is_meta
+    vae = small_vae()
+    # In deterministic mode torch fills the memory to_empty leaves uninitialised with NaN.
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        vae.to_empty(device="cpu")
+    finally:
+        torch.use_deterministic_algorithms(deterministic)
+    assert vae.encoder[0].weight.isnan().all(), "the parameters are emptied, to be refilled"
+    torch.testing.assert_close(vae.prior.base_dist.loc, torch.zeros(3), rtol=0, atol=0)
+    torch.testing.assert_close(vae.prior.base_dist.scale, torch.ones(3), rtol=0, atol=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_moves_the_fixed_prior_and_cpu_brings_it_back() -> None:
+    single, double = twin_vaes(lambda dtype: standard_normal(3, dtype))
+    single.cuda()
+    assert all(t.is_cuda for t in prior_tensors(single))
+    x = binary(5)
+    terms = single.elbo(x.cuda())
+    assert terms.elbo.is_cuda
+    assert terms.kl.is_cuda
+    assert single.iwae(x.cuda(), k=10).is_cuda
+    assert single.sample((2,)).is_cuda
+    single.to("cpu", torch.float64)
+    assert all(t.device.type == "cpu" and t.dtype == torch.float64 for t in prior_tensors(single))
+    torch.manual_seed(4)
+    converted = single.iwae(x.double(), k=10)
+    torch.manual_seed(4)
+    torch.testing.assert_close(converted, double.iwae(x.double(), k=10), rtol=0, atol=0)

@@ -22,13 +22,14 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, NamedTuple
 
 import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution, kl_divergence
 
+from pygen.distributions._distribution_apply import apply_to_distribution
 from pygen.distributions._latent import check_distribution, describe_distribution, relax
 from pygen.distributions._validation import check_count, check_sample_shape
 
@@ -85,8 +86,14 @@ class VAE(nn.Module):
       []`` (fixed), or an ``nn.Module`` (trainable, follows ``.to(device)``): either a
       distribution itself (has ``log_prob`` and ``sample``, e.g. ``MADE``) or a module
       whose ``forward()``, called with no arguments, returns the distribution. A fixed
-      ``Distribution`` is not a module, so ``.to(device)`` does not move it: build it on
-      the device the VAE will run on.
+      ``Distribution`` follows the VAE's ``.to(device)``, ``.to(dtype)``, ``.double()``,
+      ``.half()``, ``.cuda()``, ``.cpu()``, ...: the VAE replaces it by a copy whose
+      tensors (nested distributions and transforms included) are converted as the
+      parameters are, with the same ``batch_shape``, ``event_shape`` and class, and
+      leaves the distribution you passed as it was. A constant, it is not in
+      ``state_dict`` (like ``beta``, it comes from the constructor). What cannot be
+      converted safely is refused with a ``TypeError`` (``ValueError`` for a tensor
+      that requires grad) at the conversion, saying to pass a module prior instead.
 
     The KL term is torch's registered closed form (``kl_divergence``) where one exists
     for the pair (encoder distribution, prior) and ``kl`` is ``"auto"`` or
@@ -195,6 +202,40 @@ class VAE(nn.Module):
     def batch_shape(self) -> torch.Size:
         """``torch.Size([])``: one model."""
         return torch.Size([])
+
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> VAE:
+        """Convert parameters and buffers (``nn.Module``), and a fixed prior with them.
+
+        Every module conversion (``to``, ``double``, ``half``, ``cuda``, ...) calls this
+        with one tensor function ``fn``. A fixed ``Distribution`` prior is the VAE's own
+        constant, like a buffer, so it is converted whatever ``recurse`` says, before
+        the parameters are, so that a prior that cannot be converted leaves the VAE as
+        it was.
+        """
+        fixed = isinstance(self.prior, Distribution) and not isinstance(self.prior, nn.Module)
+        prior = apply_to_distribution(self.prior, fn, "prior") if fixed else None
+        super()._apply(fn, recurse)
+        if prior is not None:
+            self.prior = prior
+        return self
+
+    def to_empty(self, *, device: torch.device | str | int | None, recurse: bool = True) -> VAE:
+        """Move to ``device`` without copying parameters and buffers (``nn.Module``).
+
+        Those are to be filled afterwards (``load_state_dict``, an initialiser); a fixed
+        prior is not in ``state_dict``, so nothing would refill it: it keeps its values
+        and is moved as ``.to(device)`` moves it (one on the meta device, which has none,
+        is left empty like the rest).
+        """
+        prior = self.prior
+        super().to_empty(device=device, recurse=recurse)
+        if isinstance(prior, Distribution) and not isinstance(prior, nn.Module):
+
+            def move(t: Tensor) -> Tensor:
+                return torch.empty_like(t, device=device) if t.is_meta else t.to(device=device)
+
+            self.prior = apply_to_distribution(prior, move, "prior")
+        return self
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, kl={self.kl!r}, temperature={self.temperature}"
