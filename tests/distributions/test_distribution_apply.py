@@ -277,3 +277,24 @@ def test_a_gumbel_changes_device_but_not_dtype() -> None:
         r"\(prior\.base_dist\) fixes its sampler's bounds .*build the Gumbel in torch\.float16",
     ):
         apply_to_distribution(gumbel, lambda t: t.half(), "prior")
+
+
+class HoldsAConstraint(Distribution):
+    """A user's distribution that keeps a constraint with tensor bounds in the instance."""
+
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {}
+
+    def __init__(self, low: Tensor, high: Tensor) -> None:
+        self.low, self.high = low, high
+        self.bounds = constraints.interval(low, high)
+        self.unit = constraints.independent(constraints.real, 1)  # no tensor: kept as is
+        super().__init__(torch.Size(), low.shape, validate_args=False)
+
+
+def test_constraints_with_tensors_are_converted_and_the_others_kept() -> None:
+    d = HoldsAConstraint(torch.zeros(2), torch.ones(2))
+    converted = apply_to_distribution(d, to_double, "prior")
+    assert converted.bounds.lower_bound is converted.low
+    assert converted.bounds.upper_bound.dtype == torch.float64
+    assert converted.unit is d.unit
+    assert d.bounds.lower_bound.dtype == torch.float32

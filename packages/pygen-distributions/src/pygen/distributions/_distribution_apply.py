@@ -23,13 +23,13 @@ How torch's distributions hold their state decides how. Every one is a plain obj
 
 So the conversion copies the object graph (never mutating the user's prior, which may be
 shared), converts every tensor with ``fn`` once (aliases stay aliases), keeps shapes,
-numbers and classes, empties transform caches and drops weak inverse references (they
-are rebuilt on use), and refuses, naming the attribute, whatever it cannot convert
-safely: an object of an unknown kind, a tensor that requires grad (a converted copy
-would no longer be the tensor an optimiser updates), or a dtype change of a ``Gumbel``
-(it fixes its sampler's bounds from ``torch.finfo`` of its dtype when built). The
-remedy in each case is a prior given as an ``nn.Module``, whose parameters and buffers
-the module conversion moves itself.
+numbers, classes and the constraints that hold no tensor, empties transform caches and
+drops weak inverse references (they are rebuilt on use), and refuses, naming the
+attribute, whatever it cannot convert safely: an object of an unknown kind, a tensor that
+requires grad (a converted copy would no longer be the tensor an optimiser updates), or
+a dtype change of a ``Gumbel`` (it fixes its sampler's bounds from ``torch.finfo`` of its
+dtype when built). The remedy in each case is a prior given as an ``nn.Module``, whose
+parameters and buffers the module conversion moves itself.
 """
 
 from __future__ import annotations
@@ -114,13 +114,14 @@ class _Converter:
         return converted
 
     def constraint(self, constraint: Constraint, path: str) -> Constraint:
-        # torch's constraints are singletons or hold bounds; keep those without tensors.
-        for key, item in vars(constraint).items():
-            if isinstance(item, (Tensor, Constraint)):
-                raise self.refuse(f"{path}.{key}", f"a {type(item).__name__} inside a constraint")
-        return constraint
+        # torch's constraints are mostly shared singletons (constraints.real): keep those
+        # that hold no tensor, and copy the others (an interval with tensor bounds).
+        if not _holds_tensor(constraint):
+            return constraint
+        return self.obj(constraint, path)
 
-    def obj(self, obj: Distribution | Transform, path: str) -> Distribution | Transform:
+    def obj(self, obj: Any, path: str) -> Any:
+        """A copy of a distribution, transform or constraint, its attributes converted."""
         if any(getattr(cls, "__slots__", ()) for cls in type(obj).__mro__):
             raise self.refuse(path, f"a {type(obj).__name__} with __slots__")
         if isinstance(obj, Gumbel):
@@ -132,7 +133,7 @@ class _Converter:
             if isinstance(obj, Transform) and key == "_cached_x_y":
                 state[key] = (None, None)  # a cache of the last call, refilled on use
             elif isinstance(obj, Transform) and key == "_inv" and isinstance(item, weakref.ref):
-                state[key] = None  # torch < 2.6 keeps the inverse weakly and rebuilds it
+                state[key] = None  # older torch keeps the inverse weakly, rebuilt on use
             else:
                 state[key] = self.value(item, f"{path}.{key}")
         copy.__dict__.update(state)
@@ -149,6 +150,13 @@ class _Converter:
                 f"to 0 and 1, and samples become infinite); build the Gumbel in {after}, or "
                 f"{_REMEDY}"
             )
+
+
+def _holds_tensor(constraint: Constraint) -> bool:
+    for item in getattr(constraint, "__dict__", {}).values():
+        if isinstance(item, Tensor) or (isinstance(item, Constraint) and _holds_tensor(item)):
+            return True
+    return False
 
 
 def apply_to_distribution(
