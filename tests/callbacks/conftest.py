@@ -83,6 +83,29 @@ class ConditionalBernoulli(nn.Module):
         return D.Independent(D.Bernoulli(logits=logits), 3)
 
 
+class LatentBernoulliImages(nn.Module):
+    """A latent-variable model of 1x8x8 binary images: an ELBO, no exact log_prob."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = nn.Linear(64, 4)
+        self.decoder = nn.Linear(2, 64)
+
+
+def latent_elbo(
+    model: LatentBernoulliImages, batch: Any
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The one-sample ELBO of ``model`` per example, with its KL term as a metric."""
+    x = batch[0].flatten(1)
+    loc, raw_scale = model.encoder(x).chunk(2, dim=-1)
+    posterior = D.Independent(D.Normal(loc, nn.functional.softplus(raw_scale) + 1e-3), 1)
+    prior = D.Independent(D.Normal(torch.zeros_like(loc), torch.ones_like(loc)), 1)
+    z = posterior.rsample()
+    reconstruction = D.Independent(D.Bernoulli(logits=model.decoder(z)), 1).log_prob(x)
+    kl = D.kl_divergence(posterior, prior)
+    return reconstruction - kl, {"kl": kl.detach()}
+
+
 def binary_images(count: int, seed: int = 0) -> torch.Tensor:
     """``count`` binary 1x8x8 images: a bright top half with random flips."""
     generator = torch.Generator().manual_seed(seed)
@@ -121,6 +144,8 @@ def models() -> SimpleNamespace:
         Gaussian=Gaussian,
         SoftmaxClassifier=SoftmaxClassifier,
         ConditionalBernoulli=ConditionalBernoulli,
+        LatentBernoulliImages=LatentBernoulliImages,
+        latent_elbo=latent_elbo,
     )
 
 

@@ -35,6 +35,13 @@ class Recorder:
         self.calls.append(args)
 
 
+class LinearDensity(torch.nn.Linear):
+    """A stand-in trainable with a log_prob (TBDatasetLogProbDistributionCallback checks one)."""
+
+    def log_prob(self, value):
+        return -(value**2).sum(-1)
+
+
 def build(name, writer, folder, data):
     pairs = data.labelled_images(25)
     return {
@@ -84,7 +91,7 @@ def test_quiet_on_non_zero_ranks(name, tmp_path, stand_in, data):
         log_prob_item=-1.0,
         metrics={"log_prob": -1.0},
         batch_metrics={"log_prob": -1.0},
-        trainable=torch.nn.Linear(2, 2),
+        trainable=LinearDensity(2, 2),
         optimizer=None,
     )
     callback(trainer)

@@ -11,6 +11,7 @@ import math
 import numbers
 import os
 import tempfile
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from pygen.train.evaluate import evaluate
 from pygen.train.metric_names import metric_kind
 from pygen.train.state import TrainerState
 
@@ -130,6 +132,62 @@ def trainer_attribute(owner: str, trainer: TrainerState, name: str) -> Any:
         ) from None
 
 
+INSTEAD_OF_LOG_PROB = (
+    "Log the trainer's own metrics with TBMetricsCallback(tb_writer) "
+    "(log_batch_metrics=True for every batch), or an objective over a dataset with "
+    "TBDatasetObjectiveCallback(tb_writer, dataset, objective) (e.g. IWAE-k on validation data)"
+)
+
+
+def describe_objective(objective: Any) -> str:
+    """``"'<name>' (metric kind '<kind>', <what computes it>)"``, as an error names it."""
+    name = getattr(objective, "name", None)
+    kind = metric_kind(name) if isinstance(name, str) else "unknown"
+    function = getattr(objective, "function", None)  # what a CallableObjective wraps
+    source = f"{type(objective).__name__}"
+    if function is not None:
+        if isinstance(function, types.FunctionType | types.MethodType):
+            inner = function.__qualname__
+        elif type(function).__repr__ is not object.__repr__:
+            inner = repr(function)
+        else:
+            inner = type(function).__name__
+        source += f" of {inner}"
+    return f"{name!r} (metric kind {kind!r}, {source})"
+
+
+def reported_metric_names(trainer: Any) -> str:
+    """The names of the metrics the trainer reported so far, for an error message."""
+    metrics = getattr(trainer, "batch_metrics", None)
+    if isinstance(metrics, dict) and metrics:
+        return f"its metrics are {sorted(metrics)}"
+    return "the names of the metrics it returns beside it are known after its first batch"
+
+
+def check_exact_log_prob(owner: str, trainer: Any) -> None:
+    """Raise TypeError unless the trainer's objective is an exact log-likelihood.
+
+    The rule is :func:`pygen.train.metric_names.metric_kind` of ``trainer.objective.name``:
+    only ``"likelihood"`` passes (a bound such as ``elbo`` or any other objective makes
+    ``trainer.log_prob_item`` and ``trainer.total_log_prob`` NaN). A trainer-like object
+    without an ``objective`` attribute passes unchecked (the original pygen's duck typing).
+    """
+    objective = getattr(trainer, "objective", None)
+    if objective is None:
+        return
+    name = getattr(objective, "name", None)
+    if isinstance(name, str) and metric_kind(name) == "likelihood":
+        return
+    raise TypeError(
+        f"{owner}: logs the exact log-likelihood ('log_prob'), but the trainer's objective "
+        f"is not one: it maximises {describe_objective(objective)} and "
+        f"{reported_metric_names(trainer)}, so trainer.log_prob_item and "
+        "trainer.total_log_prob are NaN (only an objective named 'log_prob' is an exact "
+        "log-likelihood, see pygen.train.metric_names; a bound is never reported as one). "
+        f"{INSTEAD_OF_LOG_PROB}."
+    )
+
+
 def monitored_value(owner: str, trainer: TrainerState, monitor: str) -> float:
     """Read ``trainer.metrics[monitor]`` as a float, or explain what is missing."""
     metrics = trainer_attribute(owner, trainer, "metrics")
@@ -169,6 +227,21 @@ def model_device(trainer: TrainerState, model: Any) -> torch.device:
         for tensor in model.buffers():
             return tensor.device
     return torch.device("cpu")
+
+
+def evaluate_trainable(
+    owner: str, trainer: TrainerState, dataset: Any, batch_size: int, **how: Any
+) -> dict[str, float]:
+    """``pygen.train.evaluate`` of the trainer's model over ``dataset``, generators forked.
+
+    ``how`` is ``mode=`` (with ``reverse_inputs=``) or ``objective=``. The random number
+    generators are forked around the evaluation, so a sampling objective (IWAE-k) leaves
+    what training draws afterwards unchanged.
+    """
+    model = unwrap_model(trainer_attribute(owner, trainer, "trainable"))
+    device = model_device(trainer, model)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        return evaluate(model, dataset, batch_size=batch_size, **how)
 
 
 def ensure_writable_folder(owner: str, argument: str, folder: Any) -> Path:

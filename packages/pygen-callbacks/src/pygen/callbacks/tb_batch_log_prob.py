@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pygen.callbacks._common import check_name, is_main_process, trainer_attribute
-from pygen.callbacks._writer_callback import WriterCallback
+from pygen.callbacks._common import is_main_process, trainer_attribute
+from pygen.callbacks._writer_callback import LogProbWriterCallback
 from pygen.train.state import TrainerState
 
 __all__ = ["TBBatchLogProbCallback"]
 
 
-class TBBatchLogProbCallback(WriterCallback):
+class TBBatchLogProbCallback(LogProbWriterCallback):
     """Logs ``trainer.log_prob_item`` (the last batch's mean log-likelihood per example).
 
     The scalar goes to TensorBoard under ``tb_name`` at step ``trainer.batch_num`` (the
@@ -20,12 +20,21 @@ class TBBatchLogProbCallback(WriterCallback):
     ``batch_end_callback=`` (called as ``cb(trainer)``) or in ``callbacks=[...]`` (it runs in
     ``on_batch_end``). Only the main process (``trainer.is_main_process``) writes.
 
+    The value must be an exact log-likelihood: a trainer whose ``objective`` is anything
+    else (a VAE's ELBO, IWAE-k, any ``objective=`` callable not named ``"log_prob"``, see
+    :func:`pygen.train.metric_names.metric_kind`) has a NaN ``log_prob_item`` and is
+    refused in ``on_train_start``, before the first step (as a legacy
+    ``batch_end_callback=``, at its first call), naming the objective; log such a run with
+    :class:`~pygen.callbacks.TBMetricsCallback` (``log_batch_metrics=True``) instead. A
+    trainer-like object without an ``objective`` attribute is not checked.
+
     Args:
         tb_writer: a ``torch.utils.tensorboard.SummaryWriter``.
         tb_name: the TensorBoard tag.
 
     Raises:
-        TypeError: if ``tb_writer`` has no ``add_scalar`` or ``tb_name`` is not a string.
+        TypeError: if ``tb_writer`` has no ``add_scalar`` or ``tb_name`` is not a string;
+            on use, if the trainer's objective is not an exact log-likelihood.
         ValueError: if ``tb_name`` is empty.
 
     Example:
@@ -38,8 +47,7 @@ class TBBatchLogProbCallback(WriterCallback):
     """
 
     def __init__(self, tb_writer: Any, tb_name: str) -> None:
-        super().__init__("TBBatchLogProbCallback", tb_writer, ("add_scalar",))
-        self.tb_name = check_name(self.owner, "tb_name", tb_name)
+        super().__init__("TBBatchLogProbCallback", tb_writer, tb_name)
 
     def on_batch_end(self, trainer: TrainerState) -> None:
         """Log the batch's log-likelihood."""
@@ -50,7 +58,12 @@ class TBBatchLogProbCallback(WriterCallback):
 
         Args:
             trainer: the pygen.train trainer (or any object with its attributes).
+
+        Raises:
+            TypeError: if the trainer's objective is not an exact log-likelihood (checked
+                on every rank).
         """
+        self.check_trainer(trainer)
         if not is_main_process(trainer):
             return
         value = float(trainer_attribute(self.owner, trainer, "log_prob_item"))

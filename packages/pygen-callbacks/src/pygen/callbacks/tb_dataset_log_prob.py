@@ -5,22 +5,30 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pygen.callbacks._common import (
+    INSTEAD_OF_LOG_PROB,
     check_dataset,
-    check_name,
     check_positive_int,
+    describe_objective,
+    evaluate_trainable,
     is_main_process,
     trainer_attribute,
     unwrap_model,
 )
-from pygen.callbacks._writer_callback import WriterCallback
-from pygen.train.evaluate import evaluate
+from pygen.callbacks._writer_callback import LogProbWriterCallback
 from pygen.train.state import TrainerState
 
 __all__ = ["TBDatasetLogProbDistributionCallback", "TBDatasetLogProbLayerCallback"]
 
 
-class _TBDatasetLogProbCallback(WriterCallback):
-    """Evaluates the trainable over a dataset with pygen.train.evaluate and logs log_prob."""
+class _TBDatasetLogProbCallback(LogProbWriterCallback):
+    """Evaluates the trainable over a dataset with pygen.train.evaluate and logs log_prob.
+
+    The value comes from the model (``trainable.log_prob`` or ``trainable(x).log_prob``),
+    never from the trainer's objective, so the model decides whether it is exact: a
+    distribution without ``log_prob`` (a VAE) is refused before the first step, and one
+    with it is watched whatever objective trains it. A layer's output is only known once
+    called; one that is not a distribution fails at the first evaluation.
+    """
 
     def __init__(
         self,
@@ -32,8 +40,7 @@ class _TBDatasetLogProbCallback(WriterCallback):
         mode: Literal["distribution", "layer"],
         reverse_inputs: bool,
     ) -> None:
-        super().__init__(owner, tb_writer, ("add_scalar",))
-        self.tb_name = check_name(owner, "tb_name", tb_name)
+        super().__init__(owner, tb_writer, tb_name)
         check_dataset(owner, dataset)
         self.dataset = dataset
         self.batch_size = check_positive_int(owner, "batch_size", batch_size)
@@ -45,6 +52,23 @@ class _TBDatasetLogProbCallback(WriterCallback):
         self.reverse_inputs = reverse_inputs
         self.last_metrics: dict[str, float] = {}
 
+    def check_trainer(self, trainer: TrainerState) -> None:
+        """Raise TypeError if a distribution's trainable has no exact ``log_prob``."""
+        if self.mode != "distribution":
+            return
+        model = unwrap_model(trainer_attribute(self.owner, trainer, "trainable"))
+        if callable(getattr(model, "log_prob", None)):
+            return
+        objective = getattr(trainer, "objective", None)
+        trained = (
+            "" if objective is None else f"; the trainer maximises {describe_objective(objective)}"
+        )
+        raise TypeError(
+            f"{self.owner}: logs the exact log-likelihood trainable.log_prob(x) of a dataset, "
+            f"but the trainable {type(model).__name__} has no log_prob method (a model "
+            f"trained on a bound, such as a VAE, has none){trained}. {INSTEAD_OF_LOG_PROB}."
+        )
+
     def on_epoch_end(self, trainer: TrainerState) -> None:
         """Evaluate the dataset and log its log-likelihood."""
         self(trainer)
@@ -54,15 +78,20 @@ class _TBDatasetLogProbCallback(WriterCallback):
 
         Args:
             trainer: the pygen.train trainer (or any object with its attributes).
+
+        Raises:
+            TypeError: if a distribution's trainable has no ``log_prob`` (checked on every
+                rank).
         """
+        self.check_trainer(trainer)
         if not is_main_process(trainer):
             return
-        model = unwrap_model(trainer_attribute(self.owner, trainer, "trainable"))
-        self.last_metrics = evaluate(
-            model,
+        self.last_metrics = evaluate_trainable(
+            self.owner,
+            trainer,
             self.dataset,
+            self.batch_size,
             mode=self.mode,
-            batch_size=self.batch_size,
             reverse_inputs=self.reverse_inputs,
         )
         step = int(trainer_attribute(self.owner, trainer, "epoch"))
@@ -80,6 +109,11 @@ class TBDatasetLogProbDistributionCallback(_TBDatasetLogProbCallback):
     when known) stays in ``last_metrics``. Pass it as ``epoch_end_callback=`` or in
     ``callbacks=[...]``. Only the main process evaluates and writes.
 
+    The value is the model's exact ``log_prob``, whatever objective trains it; a trainable
+    without one (a VAE trained on its ELBO) is refused in ``on_train_start``, before the
+    first step (as a legacy ``epoch_end_callback=``, at its first call): evaluate a bound
+    over a dataset with :class:`~pygen.callbacks.TBDatasetObjectiveCallback` instead.
+
     The trainer's own ``validation_dataset=`` computes the same numbers into
     ``trainer.metrics["val_log_prob"]`` for every callback to share; this callback is
     for extra datasets and for code written against the original API.
@@ -91,7 +125,8 @@ class TBDatasetLogProbDistributionCallback(_TBDatasetLogProbCallback):
         batch_size: examples per evaluation batch.
 
     Raises:
-        TypeError: for a bad writer, name or dataset.
+        TypeError: for a bad writer, name or dataset; on use, for a trainable without
+            ``log_prob``.
         ValueError: for an empty dataset or a non-positive ``batch_size``.
 
     Example:
@@ -134,7 +169,9 @@ class TBDatasetLogProbLayerCallback(_TBDatasetLogProbCallback):
     labels) using ``pygen.train.evaluate.evaluate(..., mode="layer")`` and writes the mean
     under ``tb_name`` at step ``trainer.epoch``. The full result (with ``accuracy`` for
     categorical outputs) stays in ``last_metrics``. Only the main process evaluates and
-    writes.
+    writes. The value is ``trainable(x).log_prob(y)``, exact for any distribution the
+    layer returns, whatever objective trains it, so the trainer's objective is not
+    checked; an output without ``log_prob`` fails at the first evaluation.
 
     Args:
         tb_writer: a ``torch.utils.tensorboard.SummaryWriter``.

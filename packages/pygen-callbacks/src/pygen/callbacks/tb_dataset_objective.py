@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from pygen.callbacks._common import (
     check_dataset,
     check_positive_int,
+    evaluate_trainable,
     is_main_process,
-    model_device,
     trainer_attribute,
-    unwrap_model,
 )
 from pygen.callbacks._writer_callback import WriterCallback
-from pygen.train.evaluate import evaluate
 from pygen.train.objective import Objective, ObjectiveFunction
 from pygen.train.state import TrainerState
 
@@ -109,13 +105,9 @@ class TBDatasetObjectiveCallback(WriterCallback):
         """
         if not is_main_process(trainer):
             return
-        model = unwrap_model(trainer_attribute(self.owner, trainer, "trainable"))
-        device = model_device(trainer, model)
-        # Forked generators: a sampling objective (IWAE-k) leaves training's draws alone.
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            figures = evaluate(
-                model, self.dataset, objective=self.objective, batch_size=self.batch_size
-            )
+        figures = evaluate_trainable(
+            self.owner, trainer, self.dataset, self.batch_size, objective=self.objective
+        )
         self.last_metrics = {f"{self.prefix}{name}": value for name, value in figures.items()}
         step = int(trainer_attribute(self.owner, trainer, "epoch"))
         for name, value in self.last_metrics.items():

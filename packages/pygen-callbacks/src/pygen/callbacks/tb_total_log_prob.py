@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pygen.callbacks._common import check_name, is_main_process, trainer_attribute
-from pygen.callbacks._writer_callback import WriterCallback
+from pygen.callbacks._common import is_main_process, trainer_attribute
+from pygen.callbacks._writer_callback import LogProbWriterCallback
 from pygen.train.state import TrainerState
 
 __all__ = ["TBTotalLogProbCallback"]
 
 
-class TBTotalLogProbCallback(WriterCallback):
+class TBTotalLogProbCallback(LogProbWriterCallback):
     """Logs the finished epoch's mean log-likelihood per example.
 
     The value is the mean of the epoch's batch means: ``trainer.metrics["log_prob"]``,
@@ -22,12 +22,22 @@ class TBTotalLogProbCallback(WriterCallback):
     ``epoch_end_callback=`` or in ``callbacks=[...]`` (it runs in ``on_epoch_end``). Only
     the main process writes.
 
+    The value must be an exact log-likelihood: a trainer whose ``objective`` is anything
+    else (a VAE's ELBO, IWAE-k, any ``objective=`` callable not named ``"log_prob"``, see
+    :func:`pygen.train.metric_names.metric_kind`) has no ``"log_prob"`` metric and a NaN
+    ``total_log_prob``, and is refused in ``on_train_start``, before the first step (as a
+    legacy ``epoch_end_callback=``, at its first call), naming the objective; log such a
+    run with :class:`~pygen.callbacks.TBMetricsCallback` (the trainer's own metrics) or
+    :class:`~pygen.callbacks.TBDatasetObjectiveCallback` (an objective over a dataset). A
+    trainer-like object without an ``objective`` attribute is not checked.
+
     Args:
         tb_writer: a ``torch.utils.tensorboard.SummaryWriter``.
         tb_name: the TensorBoard tag.
 
     Raises:
-        TypeError: if ``tb_writer`` has no ``add_scalar`` or ``tb_name`` is not a string.
+        TypeError: if ``tb_writer`` has no ``add_scalar`` or ``tb_name`` is not a string;
+            on use, if the trainer's objective is not an exact log-likelihood.
         ValueError: if ``tb_name`` is empty, or on use if the epoch had no batches.
 
     Example:
@@ -40,8 +50,7 @@ class TBTotalLogProbCallback(WriterCallback):
     """
 
     def __init__(self, tb_writer: Any, tb_name: str) -> None:
-        super().__init__("TBTotalLogProbCallback", tb_writer, ("add_scalar",))
-        self.tb_name = check_name(self.owner, "tb_name", tb_name)
+        super().__init__("TBTotalLogProbCallback", tb_writer, tb_name)
 
     def on_epoch_end(self, trainer: TrainerState) -> None:
         """Log the epoch's log-likelihood."""
@@ -52,7 +61,12 @@ class TBTotalLogProbCallback(WriterCallback):
 
         Args:
             trainer: the pygen.train trainer (or any object with its attributes).
+
+        Raises:
+            TypeError: if the trainer's objective is not an exact log-likelihood (checked
+                on every rank).
         """
+        self.check_trainer(trainer)
         if not is_main_process(trainer):
             return
         step = int(trainer_attribute(self.owner, trainer, "epoch"))
@@ -68,8 +82,10 @@ class TBTotalLogProbCallback(WriterCallback):
             ``trainer.metrics["log_prob"]``, else ``total_log_prob / batch_len``.
 
         Raises:
+            TypeError: if the trainer's objective is not an exact log-likelihood.
             ValueError: if the value must be computed and the epoch had no batches.
         """
+        self.check_trainer(trainer)
         metrics = getattr(trainer, "metrics", None)
         if isinstance(metrics, dict) and "log_prob" in metrics:
             return float(metrics["log_prob"])
