@@ -37,17 +37,14 @@ def make_callback(kind, writer, data):
     return TBDatasetLogProbDistributionCallback(writer, "log_prob", TensorDataset(data))
 
 
+def make_trainer(model, dataset, objective, *, trainer=DistributionTrainer, **options):
+    options = {"batch_size": 8, "max_epoch": 2, "progress": False, "seed": 0, **options}
+    return trainer(model, dataset, objective=objective, **options)
+
+
 def latent_trainer(models, data, objective, **options):
-    return DistributionTrainer(
-        models.LatentBernoulliImages(),
-        TensorDataset(data.binary_images(32)),
-        batch_size=8,
-        max_epoch=2,
-        objective=objective,
-        progress=False,
-        seed=0,
-        **options,
-    )
+    dataset = TensorDataset(data.binary_images(32))
+    return make_trainer(models.LatentBernoulliImages(), dataset, objective, **options)
 
 
 def scalar_tags(events, logdir):
@@ -184,16 +181,8 @@ def test_an_exact_log_prob_objective_still_logs_its_values(tmp_path, models, dat
         if style == "legacy"
         else {"callbacks": [batch, total]}
     )
-    trainer = DistributionTrainer(
-        models.BernoulliImages(),
-        TensorDataset(data.binary_images(32)),
-        batch_size=8,
-        max_epoch=2,
-        objective=objective,
-        progress=False,
-        seed=0,
-        **options,
-    )
+    dataset = TensorDataset(data.binary_images(32))
+    trainer = make_trainer(models.BernoulliImages(), dataset, objective, **options)
     trainer.train()
     writer.close()
     accumulator = events(tmp_path)
@@ -216,15 +205,11 @@ def test_dataset_log_prob_watches_an_exact_model_whatever_trains_it(tmp_path, mo
     writer = SummaryWriter(tmp_path)
     held_out = TensorDataset(data.binary_images(16, seed=1))
     callback = TBDatasetLogProbDistributionCallback(writer, "val_log_prob", held_out)
-    trainer = DistributionTrainer(
+    trainer = make_trainer(
         models.BernoulliImages(),
         TensorDataset(data.binary_images(32)),
-        batch_size=8,
-        max_epoch=2,
-        objective=CallableObjective(penalised, name="penalised"),
+        CallableObjective(penalised, name="penalised"),
         callbacks=[callback],
-        progress=False,
-        seed=0,
     )
     trainer.train()
     writer.close()
@@ -247,15 +232,13 @@ def test_dataset_layer_log_prob_is_not_tied_to_the_objective(tmp_path, models, d
 
     writer = SummaryWriter(tmp_path)
     callback = TBDatasetLogProbLayerCallback(writer, "val_log_prob", pairs)
-    trainer = LayerTrainer(
+    trainer = make_trainer(
         models.SoftmaxClassifier(),
         pairs,
-        batch_size=8,
+        CallableObjective(smoothed, name="smoothed"),
+        trainer=LayerTrainer,
         max_epoch=1,
-        objective=CallableObjective(smoothed, name="smoothed"),
         callbacks=[callback],
-        progress=False,
-        seed=0,
     )
     trainer.train()
     writer.close()
