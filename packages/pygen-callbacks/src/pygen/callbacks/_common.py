@@ -144,7 +144,7 @@ def describe_objective(objective: Any) -> str:
     name = getattr(objective, "name", None)
     kind = metric_kind(name) if isinstance(name, str) else "unknown"
     function = getattr(objective, "function", None)  # what a CallableObjective wraps
-    source = f"{type(objective).__name__}"
+    source = type(objective).__name__
     if function is not None:
         if isinstance(function, types.FunctionType | types.MethodType):
             inner = function.__qualname__
