@@ -84,7 +84,7 @@ def test_a_bound_is_refused_before_the_first_step(tmp_path, models, data, events
     assert scalar_tags(events, tmp_path) == []
 
 
-def test_legacy_batch_callback_is_refused_at_its_first_call(tmp_path, models, data, events):
+def test_legacy_batch_callback_is_refused_before_the_first_step(tmp_path, models, data, events):
     writer = SummaryWriter(tmp_path)
     callback = TBBatchLogProbCallback(writer, "batch_log_prob")
     trainer = latent_trainer(
@@ -93,30 +93,41 @@ def test_legacy_batch_callback_is_refused_at_its_first_call(tmp_path, models, da
         CallableObjective(models.latent_elbo, name="elbo"),
         batch_end_callback=callback,
     )
-    # The legacy hook has no on_train_start: its first call, after one step, refuses; the
-    # metrics are known by then and named.
-    with pytest.raises(
-        TypeError, match=r"maximises 'elbo'.*its metrics are \['elbo', 'elbo_bits_per_dim', 'kl'\]"
-    ):
+    # The trainer forwards on_train_start to a Callback given as a legacy hook.
+    with pytest.raises(TypeError, match=r"maximises 'elbo'.*known after its first batch"):
         trainer.train()
-    assert trainer.batch_num == 1
-    assert math.isnan(trainer.log_prob_item)  # what would have been written
+    assert trainer.batch_num == 0
     writer.close()
     assert scalar_tags(events, tmp_path) == []
 
 
-def test_legacy_epoch_callbacks_are_refused_at_their_first_call(tmp_path, models, data, events):
+def test_legacy_epoch_callbacks_are_refused_before_the_first_step(tmp_path, models, data, events):
     writer = SummaryWriter(tmp_path)
     callback = TBTotalLogProbCallback(writer, "epoch_log_prob")
     trainer = latent_trainer(models, data, models.latent_elbo, epoch_end_callback=callback)
     with pytest.raises(TypeError, match=r"TBTotalLogProbCallback: .*maximises 'objective'"):
         trainer.train()
+    assert trainer.batch_num == 0
     assert math.isnan(trainer.total_log_prob)
-    assert "log_prob" not in trainer.metrics
     writer.close()
     assert scalar_tags(events, tmp_path) == []
-    with pytest.raises(TypeError, match=r"TBTotalLogProbCallback: .*maximises 'objective'"):
-        callback.epoch_log_prob(trainer)
+
+
+def test_a_direct_call_is_refused_once_the_metrics_are_known(tmp_path, models, data, events):
+    writer = SummaryWriter(tmp_path)
+    callback = TBBatchLogProbCallback(writer, "batch_log_prob")
+    objective = CallableObjective(models.latent_elbo, name="elbo")
+    trainer = latent_trainer(models, data, objective, max_steps=1)
+    trainer.train()
+    assert math.isnan(trainer.log_prob_item)  # what would have been written
+    with pytest.raises(
+        TypeError, match=r"maximises 'elbo'.*its metrics are \['elbo', 'elbo_bits_per_dim', 'kl'\]"
+    ):
+        callback(trainer)
+    with pytest.raises(TypeError, match=r"TBTotalLogProbCallback: .*maximises 'elbo'"):
+        TBTotalLogProbCallback(writer, "epoch_log_prob").epoch_log_prob(trainer)
+    writer.close()
+    assert scalar_tags(events, tmp_path) == []
 
 
 def test_every_rank_refuses_so_all_stop_together(stand_in):

@@ -85,6 +85,56 @@ def test_train_callback_events_in_order_legacy_first():
     assert log == expected
 
 
+class CallableRecorder(Recorder):
+    """A Callback that is also callable, as every pygen-callbacks callback is."""
+
+    def __call__(self, trainer):
+        self.log.append((self.name, "called", trainer.epoch, trainer.batch_num))
+
+
+def test_a_callback_passed_as_a_legacy_hook_gets_its_start_and_end_hooks_too():
+    log: list = []
+    trainer = DistributionTrainer(
+        Gaussian(),
+        TensorDataset(torch.randn(8)),
+        4,
+        1,
+        batch_end_callback=CallableRecorder("batch", log),
+        epoch_end_callback=CallableRecorder("epoch", log),
+        progress=False,
+    )
+    trainer.train()
+    # Called at its one event as hook(trainer); on_train_start / on_train_end forwarded,
+    # its other hooks (epoch_start, batch_end, epoch_end) not: the event is the call.
+    assert log == [
+        ("batch", "train_start", 0, 0),
+        ("epoch", "train_start", 0, 0),
+        ("batch", "called", 0, 1),
+        ("batch", "called", 0, 2),
+        ("epoch", "called", 0, 2),
+        ("batch", "train_end", 0, 2),
+        ("epoch", "train_end", 0, 2),
+    ]
+
+
+def test_a_legacy_callback_whose_start_check_fails_stops_before_the_first_step():
+    class Refuses(Callback):
+        def on_train_start(self, trainer):
+            raise ValueError("refused at train start")
+
+        def __call__(self, trainer):
+            raise AssertionError("must not be reached")
+
+    model = Gaussian()
+    trainer = DistributionTrainer(
+        model, TensorDataset(torch.randn(8)), 4, 1, epoch_end_callback=Refuses(), progress=False
+    )
+    with pytest.raises(ValueError, match="refused at train start"):
+        trainer.train()
+    assert trainer.batch_num == 0
+    assert model.loc.item() == 0.0
+
+
 def test_train_callback_sees_documented_state():
     seen: dict = {}
 

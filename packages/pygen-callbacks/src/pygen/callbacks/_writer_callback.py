@@ -31,10 +31,11 @@ class WriterCallback(Callback):
 class LogProbWriterCallback(WriterCallback):
     """Writes an exact log-likelihood under ``tb_name``; refuses trainers that have none.
 
-    :meth:`check_trainer` runs in ``on_train_start`` (before the first step) and at every
-    direct call ``cb(trainer)`` (the legacy ``batch_end_callback=`` /
-    ``epoch_end_callback=`` style, which has no ``on_train_start``), on every rank, so
-    under ``torchrun`` all ranks stop together.
+    :meth:`check_trainer` runs in ``on_train_start`` (before the first step; pygen-train
+    also runs it for a callback passed as the legacy ``batch_end_callback=`` /
+    ``epoch_end_callback=``) and at every direct call ``cb(trainer)`` (a trainer-like
+    object that has no ``on_train_start``), on every rank, so under ``torchrun`` all
+    ranks stop together.
     """
 
     def __init__(self, owner: str, tb_writer: Any, tb_name: str) -> None:

@@ -23,8 +23,8 @@ class TBBatchLogProbCallback(LogProbWriterCallback):
     The value must be an exact log-likelihood: a trainer whose ``objective`` is anything
     else (a VAE's ELBO, IWAE-k, any ``objective=`` callable not named ``"log_prob"``, see
     :func:`pygen.train.metric_names.metric_kind`) has a NaN ``log_prob_item`` and is
-    refused in ``on_train_start``, before the first step (as a legacy
-    ``batch_end_callback=``, at its first call), naming the objective; log such a run with
+    refused in ``on_train_start``, before the first step (also as a legacy
+    ``batch_end_callback=``), naming the objective; log such a run with
     :class:`~pygen.callbacks.TBMetricsCallback` (``log_batch_metrics=True``) instead. A
     trainer-like object without an ``objective`` attribute is not checked.
 

@@ -25,8 +25,8 @@ class TBTotalLogProbCallback(LogProbWriterCallback):
     The value must be an exact log-likelihood: a trainer whose ``objective`` is anything
     else (a VAE's ELBO, IWAE-k, any ``objective=`` callable not named ``"log_prob"``, see
     :func:`pygen.train.metric_names.metric_kind`) has no ``"log_prob"`` metric and a NaN
-    ``total_log_prob``, and is refused in ``on_train_start``, before the first step (as a
-    legacy ``epoch_end_callback=``, at its first call), naming the objective; log such a
+    ``total_log_prob``, and is refused in ``on_train_start``, before the first step (also
+    as a legacy ``epoch_end_callback=``), naming the objective; log such a
     run with :class:`~pygen.callbacks.TBMetricsCallback` (the trainer's own metrics) or
     :class:`~pygen.callbacks.TBDatasetObjectiveCallback` (an objective over a dataset). A
     trainer-like object without an ``objective`` attribute is not checked.

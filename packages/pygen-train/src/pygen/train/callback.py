@@ -29,9 +29,13 @@ class Callback:
         on_train_end
 
     Within one event the legacy ``batch_end_callback`` / ``epoch_end_callback`` run first,
-    then the ``callbacks`` list in order. A hook may set ``trainer.should_stop = True`` to
-    end training after the current epoch. Under ``torchrun`` every rank calls the hooks;
-    a callback that writes files should check ``trainer.is_main_process``.
+    then the ``callbacks`` list in order. A legacy hook is called as ``hook(trainer)`` at
+    its one event; when it is itself a ``Callback`` (every pygen-callbacks callback is),
+    its ``on_train_start`` and ``on_train_end`` run too, so its checks fail before the
+    first step and its writer is flushed at the end. A hook may set
+    ``trainer.should_stop = True`` to end training after the current epoch. Under
+    ``torchrun`` every rank calls the hooks; a callback that writes files should check
+    ``trainer.is_main_process``.
 
     A callback with state that must survive a resume (counters, best scores) returns it
     from :meth:`state_dict` as a plain dict of numbers, strings, lists and tensors and
@@ -96,13 +100,25 @@ class Callback:
 
 
 class _LegacyCallback(Callback):
-    """A plain ``f(trainer)`` of the original API, called at one event."""
+    """A plain ``f(trainer)`` of the original API, called at one event.
+
+    A ``Callback`` passed this way also gets its ``on_train_start`` (its checks) and
+    ``on_train_end`` (its flush); its other hooks stay with the one event it was given for.
+    """
 
     def __init__(
         self, function: Callable[[Any], Any], event: Literal["on_batch_end", "on_epoch_end"]
     ) -> None:
         self.function = function
         self.event = event
+
+    def on_train_start(self, trainer: TrainerState) -> None:
+        if isinstance(self.function, Callback):
+            self.function.on_train_start(trainer)
+
+    def on_train_end(self, trainer: TrainerState) -> None:
+        if isinstance(self.function, Callback):
+            self.function.on_train_end(trainer)
 
     def on_batch_end(self, trainer: TrainerState) -> None:
         if self.event == "on_batch_end":
