@@ -139,7 +139,7 @@ class _CachedStacks:
         n, channels, _, width, _ = uniforms.shape
         dtype, device = uniforms.dtype, uniforms.device
         f, kv, kh, depth = net.hidden_channels, net.kv, net.kh, net.num_layers
-        self.net, self.n, self.width = net, n, width
+        self.n, self.width = n, width
         self.f, self.kv, self.kh, self.depth = f, kv, kh, depth
         self.pad = net.kernel_size // 2
         in_channels = [channels] + [f] * (depth - 1)
@@ -157,6 +157,8 @@ class _CachedStacks:
             conv.masked_weight()[:, :, 0, :].permute(2, 1, 0).reshape(-1, 2 * f)
             for conv in net.h_convs
         ]
+        self.h_biases = [conv.bias for conv in net.h_convs]
+        self.v_weights = [(conv.weight, conv.bias) for conv in net.v_convs]
         self.res_weights = [conv.masked_weight().reshape(f, f).T for conv in net.residuals]
         self.res_biases = [conv.bias for conv in net.residuals]
         self.link_weights = [link.weight.reshape(2 * f, 2 * f).T for link in net.links]
@@ -164,6 +166,7 @@ class _CachedStacks:
             conv.bias + link.bias for conv, link in zip(net.h_convs, net.links, strict=True)
         ]
         self.head_hidden_w = net.head_hidden.masked_weight().reshape(f, f).T
+        self.head_hidden_b = net.head_hidden.bias
         p = net.params_per_subpixel
         self.head_out_w = net.head_out.masked_weight().reshape(channels, p, f).transpose(1, 2)
         self.head_out_b = net.head_out.bias.reshape(channels, p)
@@ -211,7 +214,7 @@ class _CachedStacks:
     def start_first_row(self) -> None:
         """``row_pre`` of row 0: no link (nothing above it), biases only."""
         for layer in range(self.depth):
-            self.row_pre[layer].copy_(self.net.h_convs[layer].bias.expand_as(self.row_pre[layer]))
+            self.row_pre[layer].copy_(self.h_biases[layer].expand_as(self.row_pre[layer]))
             cond = self._cond_h_row(layer, 0)
             if cond is not None:
                 self.row_pre[layer].add_(cond)
@@ -236,8 +239,7 @@ class _CachedStacks:
             else:  # the rows before `start` come from the tail (new_first == start here)
                 rows = torch.cat([self.v_tail[layer][:, :, needed - start :], new], dim=2)
             self.v_tail[layer] = rows[:, :, rows.shape[2] - (kv - 1) :]
-            conv = self.net.v_convs[layer]
-            vconv = F.conv2d(rows, conv.weight, conv.bias)  # output rows first..stop-1
+            vconv = F.conv2d(rows, *self.v_weights[layer])  # output rows first..stop-1
             # Row stop's link: a 1x1 conv of row stop-1, computed position-major.
             last = vconv[:, :, -1, :].permute(2, 0, 1).reshape(-1, 2 * self.f)
             row_pre = self.row_pre[layer]
@@ -270,7 +272,7 @@ class _CachedStacks:
     def params(self, j: int, c: int) -> Tensor:
         """The head's parameters ``[N, P]`` of channel ``c`` at column ``j``."""
         features = torch.relu(self.h[self.depth][:, self.kh - 1 + j])
-        hidden = torch.addmm(self.net.head_hidden.bias, features, self.head_hidden_w).relu_()
+        hidden = torch.addmm(self.head_hidden_b, features, self.head_hidden_w).relu_()
         return torch.addmm(self.head_out_b[c], hidden, self.head_out_w[c])
 
 
