@@ -11,7 +11,12 @@ data-parallel under ``torchrun`` without code changes. Depends on torch and tqdm
 
 from pygen.train.batching import BatchLoader, epoch_seed
 from pygen.train.callback import Callback
-from pygen.train.checkpoint import UnsafeCheckpointError, atomic_save, safe_load
+from pygen.train.checkpoint import (
+    UnreadableCheckpointError,
+    UnsafeCheckpointError,
+    atomic_save,
+    safe_load,
+)
 from pygen.train.distributed import DistributedContext
 from pygen.train.ema import ExponentialMovingAverage
 from pygen.train.errors import NonFiniteLogProbError, TrainingPreempted
@@ -48,6 +53,7 @@ __all__ = [
     "StopReason",
     "TrainerState",
     "TrainingPreempted",
+    "UnreadableCheckpointError",
     "UnsafeCheckpointError",
     "as_objective",
     "atomic_save",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -76,6 +77,84 @@ def check_path(name: str, value: object) -> Path | None:
             f"{str(path)!r}) does not exist"
         )
     return path
+
+
+def check_writable_file(name: str, value: object) -> Path | None:
+    """:func:`check_path`, and the path must not be a folder and its folder writable.
+
+    Proved by creating (and removing) a temporary file there, so a read-only folder or
+    file system fails here rather than at the first save, an epoch later.
+    """
+    path = check_path(name, value)
+    if path is None:
+        return None
+    if path.is_dir():
+        raise ValueError(f"{name} must be a file path, not a folder; got {str(path)!r}")
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.check-"):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"{name} must be in a folder this process can write to; {str(path.parent)!r} "
+            f"(for {str(path)!r}) is not writable ({error.strerror or error})"
+        ) from error
+    return path
+
+
+def check_distinct_files(owners: Iterable[tuple[str, object]]) -> None:
+    """Refuse two writers aiming at one file; each owner is ``(description, path)``.
+
+    Paths are compared resolved (``./a.pt`` and ``a.pt`` are one file).
+    """
+    seen: dict[Path, str] = {}
+    for owner, path in owners:
+        if path is None:
+            continue
+        resolved = Path(path).resolve()  # type: ignore[arg-type]
+        if resolved in seen:
+            raise ValueError(
+                f"{seen[resolved]} and {owner} both write {str(path)!r}; each would overwrite "
+                "the other's file (a checkpoint replaced by a bare state_dict cannot resume): "
+                "give them different paths"
+            )
+        seen[resolved] = owner
+
+
+def check_combinations(
+    *,
+    dataset_size: int,
+    batch_size: int,
+    drop_last: bool,
+    has_validation: bool,
+    validate_every_n_steps: int | None,
+    validation_objective: object,
+    checkpoint_path: object,
+    checkpoint_every: bool,
+    skip_nonfinite: bool,
+    check_finite: bool,
+    owner: str,
+) -> None:
+    """The checks of arguments that only make sense together."""
+    if drop_last and dataset_size < batch_size:
+        raise ValueError(
+            f"{owner}: batch_size must be at most the dataset size when drop_last=True; "
+            f"got batch_size={batch_size} for {dataset_size} example(s) (no batch would "
+            "run); lower batch_size or pass drop_last=False"
+        )
+    if not has_validation and validate_every_n_steps is not None:
+        raise ValueError("validate_every_n_steps needs a validation_dataset; got None")
+    if not has_validation and validation_objective is not None:
+        raise ValueError("validation_objective needs a validation_dataset; got None")
+    if checkpoint_every and checkpoint_path is None:
+        raise ValueError(
+            "checkpoint_every_n_steps / checkpoint_every_seconds need a checkpoint_path; "
+            "got checkpoint_path=None"
+        )
+    if skip_nonfinite and not check_finite:
+        raise ValueError(
+            "skip_nonfinite=True needs check_finite=True (skipping needs the check); got "
+            "check_finite=False"
+        )
 
 
 def check_dataset(owner: str, argument: str, dataset: object) -> None:

@@ -176,6 +176,8 @@ class BatchLoader:
                 f"dataset must have at least world_size={world_size} examples; got {size}"
             )
         self._fetch = _fast_fetch(dataset)
+        #: True when the epoch's last batch is smaller than ``batch_size`` (drop_last=False)
+        self.short_last = not drop_last and self.per_rank % batch_size != 0
 
     @property
     def is_fast(self) -> bool:
@@ -186,6 +188,24 @@ class BatchLoader:
         if self.drop_last:
             return self.per_rank // self.batch_size
         return math.ceil(self.per_rank / self.batch_size)
+
+    def divisors(self, count: int) -> list[float]:
+        """For the epoch's last ``count`` batches: their examples over each one's examples.
+
+        Dividing each batch's mean loss by its divisor weights it by examples, so an
+        update accumulated over batches of unequal size is that of one batch of them all.
+
+        Example:
+            >>> import torch
+            >>> from torch.utils.data import TensorDataset
+            >>> from pygen.train.batching import BatchLoader
+            >>> loader = BatchLoader(TensorDataset(torch.zeros(10)), 4, drop_last=False)
+            >>> loader.short_last, loader.divisors(3)  # batches of 4, 4 and 2
+            (True, [2.5, 2.5, 5.0])
+        """
+        last = self.per_rank - (len(self) - 1) * self.batch_size
+        sizes = [self.batch_size] * (count - 1) + [last]
+        return [sum(sizes) / size for size in sizes]
 
     def indices(self, epoch: int) -> torch.Tensor:
         """This rank's example indices for ``epoch``, in visiting order."""

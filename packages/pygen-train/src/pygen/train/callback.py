@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 from pygen.train.state import TrainerState
@@ -39,7 +40,11 @@ class Callback:
 
     A callback with state that must survive a resume (counters, best scores) returns it
     from :meth:`state_dict` as a plain dict of numbers, strings, lists and tensors and
-    restores it in :meth:`load_state_dict`; the trainer stores it in its checkpoint.
+    restores it in :meth:`load_state_dict`; the trainer stores it in its checkpoint under
+    the callback's :attr:`state_key` (its class name unless overridden; a second callback
+    with the same key gets ``"#1"`` appended, and so on), so callbacks without state can be
+    added or removed between runs. A callback that writes files names them in
+    :meth:`output_files`; the trainer refuses two writers aiming at one file.
 
     Example:
         >>> from pygen.train.callback import Callback
@@ -79,6 +84,23 @@ class Callback:
     def on_train_end(self, trainer: TrainerState) -> None:
         """Called once when training finishes normally (not on errors or interrupts)."""
 
+    @property
+    def state_key(self) -> str:
+        """The key of this callback's state in the trainer's checkpoint (stable over runs).
+
+        Override it (from constructor arguments, never from ``id``) when several callbacks
+        of one class keep state, so each finds its own on resume.
+        """
+        return type(self).__qualname__
+
+    def output_files(self) -> dict[str, Path]:
+        """The files this callback writes, by what they are (e.g. ``{"best_filename": ...}``).
+
+        The trainer collects them at construction and refuses two writers (itself
+        included: ``checkpoint_path``, ``model_path``) aiming at one file. Default: none.
+        """
+        return {}
+
     def state_dict(self) -> dict[str, Any]:
         """Return the callback's resumable state (empty for stateless callbacks)."""
         return {}
@@ -111,6 +133,9 @@ class _LegacyCallback(Callback):
     ) -> None:
         self.function = function
         self.event = event
+
+    def output_files(self) -> dict[str, Path]:
+        return self.function.output_files() if isinstance(self.function, Callback) else {}
 
     def on_train_start(self, trainer: TrainerState) -> None:
         if isinstance(self.function, Callback):

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["UnsafeCheckpointError", "atomic_save", "safe_load"]
+__all__ = ["UnreadableCheckpointError", "UnsafeCheckpointError", "atomic_save", "safe_load"]
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -34,6 +34,14 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
 
     Raised by :func:`safe_load` instead of loading the file; nothing from the file ran.
     Subclasses :class:`pickle.UnpicklingError`, which is what ``torch.load`` raises.
+    """
+
+
+class UnreadableCheckpointError(ValueError):
+    """A checkpoint file is not a readable ``torch.save`` file (empty, truncated, garbage).
+
+    Raised by :func:`safe_load` instead of the reader's own ``EOFError``, ``RuntimeError``
+    or ``KeyError``; the message names the file and what to do.
     """
 
 
@@ -107,6 +115,8 @@ def safe_load(path: str | os.PathLike[str], map_location: str | torch.device | N
         UnsafeCheckpointError: if the file would import or call anything beyond tensors and
             plain containers while unpickling (a malicious or non-plain checkpoint). Nothing
             in the file runs.
+        UnreadableCheckpointError: if the file is empty, truncated or not a ``torch.save``
+            file, naming it.
 
     Example:
         >>> import tempfile, pathlib, pickle
@@ -126,6 +136,8 @@ def safe_load(path: str | os.PathLike[str], map_location: str | torch.device | N
     try:
         return torch.load(source, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
+        if "global" not in str(error):  # torch's names what it refuses: "... global ..."
+            raise _unreadable(source, error) from error
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
         raise UnsafeCheckpointError(
             f"safe_load refused {str(source)!r}: unpickling it would run code or rebuild "
@@ -133,3 +145,17 @@ def safe_load(path: str | os.PathLike[str], map_location: str | torch.device | N
             "file was executed. Only if you trust where the file came from, load it with "
             "torch.load(path, weights_only=False)."
         ) from None
+    except (EOFError, RuntimeError, OSError, KeyError, IndexError, ValueError) as error:
+        raise _unreadable(source, error) from error
+
+
+def _unreadable(source: Path, error: BaseException) -> UnreadableCheckpointError:
+    size = source.stat().st_size
+    found = "an empty file" if size == 0 else f"{size} bytes that torch.load cannot read"
+    detail = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
+    return UnreadableCheckpointError(
+        f"safe_load: {str(source)!r} is not a readable checkpoint: found {found} "
+        f"({type(error).__name__}{': ' + detail if detail else ''}). It was probably cut short "
+        "(a full disk, a copy that stopped) or is not a torch.save file. Restore it from a "
+        "copy, or delete it (or point checkpoint_path elsewhere) to start afresh."
+    )

@@ -68,13 +68,24 @@ from pygen.train._options import (
     amp_dtype,
     build_optimizer,
     build_scheduler,
+    check_combinations,
     check_dataset,
+    check_distinct_files,
     check_int,
     check_path,
     check_positive,
+    check_writable_file,
     model_device,
     rm_scheduler,
 )
+from pygen.train._checkpoint_checks import (
+    CHECKPOINT_FORMAT,
+    callback_states,
+    check_metric_names,
+    check_resume,
+    load_callback_states,
+)
+from pygen.train._preflight import FirstCallCheck, check_validation_batch
 from pygen.train._run_state import RunState
 from pygen.train._signals import DeferredSignals
 from pygen.train.batching import BatchLoader
@@ -84,6 +95,7 @@ from pygen.train.distributed import DistributedContext
 from pygen.train.ema import ExponentialMovingAverage
 from pygen.train.errors import NonFiniteLogProbError, TrainingPreempted
 from pygen.train.history import MetricsHistory
+from pygen.train.metric_names import bits_per_dim_name
 from pygen.train.objective import (
     LayerLogProbObjective,
     LogProbObjective,
@@ -97,7 +109,6 @@ from pygen.train.state import StopReason
 
 __all__ = ["DistributionTrainer", "LayerTrainer", "rm_scheduler"]
 
-CHECKPOINT_FORMAT = "pygen.train.checkpoint/2"
 _DEFAULT_LOG_EVERY = 50
 
 
@@ -192,12 +203,19 @@ class _Trainer:
         if seed is not None:
             check_int("seed", seed, 0)
         self.objective.check_item(dataset[0], f"{name}: dataset items")
-        if drop_last and len(dataset) < batch_size:
-            raise ValueError(
-                f"{name}: batch_size must be at most the dataset size when drop_last=True; "
-                f"got batch_size={batch_size} for {len(dataset)} example(s) (no batch would "
-                "run); lower batch_size or pass drop_last=False"
-            )
+        check_combinations(
+            dataset_size=len(dataset),
+            batch_size=batch_size,
+            drop_last=drop_last,
+            has_validation=validation_dataset is not None,
+            validate_every_n_steps=validate_every_n_steps,
+            validation_objective=validation_objective,
+            checkpoint_path=checkpoint_path,
+            checkpoint_every=bool(checkpoint_every_n_steps or checkpoint_every_seconds),
+            skip_nonfinite=skip_nonfinite,
+            check_finite=check_finite,
+            owner=name,
+        )
         hooks: list[Callback] = []
         for label, hook, event in (
             ("batch_end_callback", batch_end_callback, "on_batch_end"),
@@ -224,20 +242,6 @@ class _Trainer:
             self.validation_objective.check_item(
                 validation_dataset[0], f"{name}: validation_dataset items"
             )
-        elif validate_every_n_steps is not None:
-            raise ValueError("validate_every_n_steps needs a validation_dataset; got None")
-        elif validation_objective is not None:
-            raise ValueError("validation_objective needs a validation_dataset; got None")
-        if (checkpoint_every_n_steps or checkpoint_every_seconds) and checkpoint_path is None:
-            raise ValueError(
-                "checkpoint_every_n_steps / checkpoint_every_seconds need a checkpoint_path; "
-                "got checkpoint_path=None"
-            )
-        if skip_nonfinite and not check_finite:
-            raise ValueError(
-                "skip_nonfinite=True needs check_finite=True (skipping needs the check); got "
-                "check_finite=False"
-            )
         parameters = [p for p in trainable.parameters() if p.requires_grad]
         if optimizer is None and not parameters:
             raise ValueError(
@@ -263,7 +267,17 @@ class _Trainer:
         self.validation_dataset = validation_dataset
         self.validate_every_n_steps = validate_every_n_steps
         self.validate_every_epoch = validate_every_epoch
-        self.checkpoint_path = check_path("checkpoint_path", checkpoint_path)
+        self.checkpoint_path = check_writable_file("checkpoint_path", checkpoint_path)
+        check_distinct_files(
+            [(f"{name} checkpoint_path", self.checkpoint_path)]
+            + [(f"{name} model_path", self.model_path)]
+            + [
+                (f"{type(hook.function if isinstance(hook, _LegacyCallback) else hook).__name__} "
+                f"{label}", path)
+                for hook in self._hooks
+                for label, path in hook.output_files().items()
+            ]
+        )
         self.checkpoint_every_n_steps = checkpoint_every_n_steps
         self.checkpoint_every_seconds = checkpoint_every_seconds
         self.time_limit = time_limit
@@ -396,6 +410,8 @@ class _Trainer:
             "format": CHECKPOINT_FORMAT,
             "trainable": self.trainable.state_dict(),
             "optimizer": self.optimizer.state_dict(),
+            "optimizer_class": type(self.optimizer).__qualname__,
+            "loader": self._loader_settings(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "scaler": None if self._scaler is None else self._scaler.state_dict(),
             "ema": None if self.ema is None else self.ema.state_dict(),
@@ -403,8 +419,11 @@ class _Trainer:
             **self._run.state_dict(),
             "running": self._running.state_dict(),
             "history": self._history.state_dict(),
-            "callbacks": [callback.state_dict() for callback in self.callbacks],
+            "callbacks": callback_states(self.callbacks),
         }
+
+    def _loader_settings(self) -> dict[str, int]:
+        return {"batch_size": self.batch_size, "world_size": self.world_size}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a state returned by :meth:`state_dict` (or read from a checkpoint).
@@ -413,28 +432,20 @@ class _Trainer:
             state: the dict to restore.
 
         Raises:
-            ValueError: if it is not a pygen.train checkpoint of this format, was written
-                with a different number of callbacks, or with/without EMA unlike this
-                trainer.
+            ValueError: if it cannot resume this trainer (checked before anything is
+                loaded, see :mod:`pygen.train._checkpoint_checks`): not a pygen.train
+                checkpoint, a stateful callback missing, EMA or ``ema_decay``, the
+                optimizer class, the objective's name, or (mid-epoch) ``batch_size`` /
+                the number of processes unlike this trainer's.
         """
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-            found = state.get("format") if isinstance(state, dict) else type(state).__name__
-            raise ValueError(
-                f"state must be a pygen.train checkpoint with format {CHECKPOINT_FORMAT!r}, "
-                f"got format {found!r}"
-            )
-        if len(state["callbacks"]) != len(self.callbacks):
-            raise ValueError(
-                f"the checkpoint holds the state of {len(state['callbacks'])} callback(s) but "
-                f"this trainer has {len(self.callbacks)}; pass the same callbacks to resume"
-            )
-        if (state["ema"] is None) != (self.ema is None):
-            raise ValueError(
-                "the checkpoint was written "
-                + ("without" if state["ema"] is None else "with")
-                + " EMA weights but this trainer has "
-                + ("ema_decay set" if self.ema is not None else "none; pass the same ema_decay")
-            )
+        check_resume(
+            state,
+            callbacks=self.callbacks,
+            ema=self.ema,
+            optimizer=self.optimizer,
+            objective_name=self.objective.name,
+            loader=self._loader_settings(),
+        )
         self.trainable.load_state_dict(state["trainable"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
@@ -445,10 +456,9 @@ class _Trainer:
             self.ema.load_state_dict(state["ema"])
         self._run.load_state_dict(state)
         self._running.load_state_dict(state["running"])
-        self._numel_known = bool(self._running.names)
+        self._numel_known = False  # the first step checks the objective's metric names
         self._history.load_state_dict(state["history"])
-        for callback, callback_state in zip(self.callbacks, state["callbacks"], strict=True):
-            callback.load_state_dict(callback_state)
+        load_callback_states(self.callbacks, state["callbacks"])
         set_rng_state(state["rng"])
 
     def _save_checkpoint(self) -> None:
@@ -482,6 +492,7 @@ class _Trainer:
         self.stop_reason = None
         try:
             self._prepare()
+            self._check_validation()
             loader = BatchLoader(
                 self.dataset,
                 self.batch_size,
@@ -502,6 +513,7 @@ class _Trainer:
             else:
                 # the objective without a second nn.Module call per step
                 self._forward = module.forward
+            self._forward = FirstCallCheck(self, self._forward, self.objective.name, where)
             self.trainable.train()
             bar = ProgressBar(enabled=self.progress and self.is_main_process)
             self._call_hooks("on_train_start")
@@ -537,7 +549,10 @@ class _Trainer:
         """Resume from the checkpoint if there is one; otherwise seed and draw a shuffle seed."""
         path = self.checkpoint_path
         if path is not None and path.exists():
-            self.load_state_dict(safe_load(path, map_location="cpu"))
+            try:
+                self.load_state_dict(safe_load(path, map_location="cpu"))
+            except ValueError as error:
+                raise type(error)(f"cannot resume from {str(path)!r}: {error}") from error
             return
         if self.seed is not None:
             seed_everything(self.seed)
@@ -547,6 +562,21 @@ class _Trainer:
         # every rank must shuffle alike: rank 0's seed wins
         values = [float(shuffle_seed) if self.is_main_process else 0.0]
         self._run.shuffle_seed = int(self._context.sum(values, self._reduce_device())[0])
+
+    def _check_validation(self) -> None:
+        """The validation objective on one validation batch, before the first step."""
+        self._val_name = self.validation_objective.name
+        if self.validation_dataset is None:
+            return
+        loader = self._validation_loader(num_workers=0)  # one batch: no worker start-up
+        self._val_name = check_validation_batch(
+            self.validation_objective,
+            self.objective,
+            self.trainable,
+            next(iter(loader.batches(0))),
+            type(self).__name__,
+            check_finite=self.check_finite,
+        )
 
     def _reduce_device(self) -> torch.device:
         return self.device if self.device.type == "cuda" else torch.device("cpu")
@@ -572,7 +602,8 @@ class _Trainer:
                 remaining = total - run.batch_in_epoch
                 if len(group) < accumulate and len(group) < remaining:
                     continue
-                stepped = self._step(group)
+                short = len(group) > 1 and len(group) == remaining and loader.short_last
+                stepped = self._step(group, loader.divisors(len(group)) if short else None)
                 group = []
                 if bar.due(run.batch_in_epoch):
                     self._show_progress(bar, started)
@@ -599,8 +630,12 @@ class _Trainer:
             examples_per_second=(running.examples - started[1]) / seconds if seconds else None,
         )
 
-    def _step(self, batches: list[Any]) -> bool:
-        """One optimizer update from ``batches`` (their gradients averaged); False: skipped."""
+    def _step(self, batches: list[Any], divisors: list[float] | None = None) -> bool:
+        """One optimizer update from ``batches``; False: skipped.
+
+        Batch ``i``'s loss is its mean over ``divisors[i]`` (default: the batch count), so
+        the update is that of one batch of all the examples.
+        """
         run = self._run
         running = self._running
         optimizer = self.optimizer
@@ -612,20 +647,23 @@ class _Trainer:
         bad = 0
         bad_value = 0.0
         for index, batch in enumerate(batches):
+            divisor = count if divisors is None else divisors[index]
             if self._ddp is not None and index < count - 1:  # all-reduce at the last only
                 with self._ddp.no_sync():
-                    value, metrics, mean = self._forward_backward(batch, count)
+                    value, metrics, mean = self._forward_backward(batch, divisor)
             else:
-                value, metrics, mean = self._forward_backward(batch, count)
+                value, metrics, mean = self._forward_backward(batch, divisor)
             rows.append([value.detach(), *(tensor.detach() for tensor in metrics.values())])
             if self.check_finite:  # the non-finite guard: one number per batch
                 item = mean.item()
                 if not bad and not math.isfinite(item):
                     bad, bad_value = index + 1, item
-        if not self._numel_known:
-            running.names = (self.objective.name, *metrics)
-            running.numel = self.objective.event_numel(batches[0])
-            running.reset()
+        if not self._numel_known:  # the first step (of this call)
+            check_metric_names(running.names, (self.objective.name, *metrics))
+            if not running.names:
+                running.names = (self.objective.name, *metrics)
+                running.numel = self.objective.event_numel(batches[0])
+                running.reset()
             self._numel_known = True
         signum = self._signals.received
         out_of_time = self.time_limit is not None and (
@@ -677,7 +715,7 @@ class _Trainer:
         return True
 
     def _forward_backward(
-        self, batch: Any, count: int
+        self, batch: Any, count: float
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
         """The objective of one batch and the backward pass of ``-mean / count``."""
         if self._amp_dtype is not None:
@@ -776,7 +814,7 @@ class _Trainer:
         self._call_hooks("on_epoch_end")
         if self.scheduler is not None and self.scheduler_interval == "epoch":
             if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                validated = f"val_{self.validation_objective.name}"
+                validated = f"val_{self._val_name}"
                 self.scheduler.step(-metrics.get(validated, metrics[names[0]]))
             else:
                 self.scheduler.step()
@@ -785,14 +823,9 @@ class _Trainer:
         self._save_checkpoint()
         self._save_model()
 
-    def _validate(self) -> dict[str, float]:
-        """The validation objective over the validation data (EMA weights if kept), ``val_*``.
-
-        The random number generators are forked around it, so validating (even a
-        sampling objective such as an ELBO) does not change what training draws.
-        """
+    def _validation_loader(self, num_workers: int) -> BatchLoader:
         assert self.validation_dataset is not None
-        loader = BatchLoader(
+        return BatchLoader(
             self.validation_dataset,
             self.batch_size,
             shuffle=False,
@@ -800,8 +833,16 @@ class _Trainer:
             rank=self.rank,
             world_size=self.world_size,
             device=self.device,
-            num_workers=self.num_workers,
+            num_workers=num_workers,
         )
+
+    def _validate(self) -> dict[str, float]:
+        """The validation objective over the validation data (EMA weights if kept), ``val_*``.
+
+        The random number generators are forked around it, so validating (even a
+        sampling objective such as an ELBO) does not change what training draws.
+        """
+        loader = self._validation_loader(self.num_workers)
         devices = [self.device] if self.device.type == "cuda" else []
         with (
             torch.random.fork_rng(devices=devices),
@@ -816,6 +857,9 @@ class _Trainer:
             )
         reduced = self._context.sum([*sums, float(examples)], self._reduce_device())
         val = means_from_sums(names, reduced[:-1], reduced[-1], numel, "val_")
+        if self._val_name != names[0]:  # the value is under its own name (val_iwae_10) only
+            hidden = {f"val_{names[0]}", f"val_{bits_per_dim_name(names[0])}"}
+            val = {key: value for key, value in val.items() if key not in hidden}
         self._run.val_metrics = val
         self._call_hooks("on_validation_end")
         return val
