@@ -147,3 +147,68 @@ def test_non_main_process_writes_nothing_but_tracks_the_best(tmp_path, stand_in)
     checkpoint(trainer)
     assert checkpoint.best_epoch == 0
     assert [path.name for path in tmp_path.iterdir()] == []
+
+
+def _trainer(tmp_path, models, data, **options):
+    return DistributionTrainer(
+        models.BernoulliImages(),
+        TensorDataset(data.binary_images(16)),
+        batch_size=8,
+        max_epoch=2,
+        progress=False,
+        seed=0,
+        **options,
+    )
+
+
+def test_a_file_shared_with_the_trainer_is_refused_at_construction(tmp_path, models, data):
+    from pygen.callbacks import CSVLogger, callback_compose
+
+    for filename, label in (("best.pt", "best_filename"), ("last.pt", "last_filename")):
+        checkpoint = ModelCheckpoint(tmp_path, monitor="log_prob", save_last=True)
+        with pytest.raises(
+            ValueError,
+            match=rf"DistributionTrainer checkpoint_path and ModelCheckpoint {label} both "
+            rf"write .*{filename}",
+        ):
+            _trainer(
+                tmp_path, models, data,
+                checkpoint_path=tmp_path / filename, callbacks=[checkpoint],
+            )  # fmt: skip
+    checkpoint = ModelCheckpoint(tmp_path, monitor="log_prob")
+    with pytest.raises(ValueError, match=r"model_path and ModelCheckpoint best_filename"):
+        _trainer(tmp_path, models, data, model_path=tmp_path / "best.pt",
+                 epoch_end_callback=checkpoint)  # fmt: skip
+    with pytest.raises(ValueError, match=r"checkpoint_path and CSVLogger path both write"):
+        _trainer(tmp_path, models, data, checkpoint_path=tmp_path / "log.csv",
+                 callbacks=[CSVLogger(tmp_path / "log.csv")])  # fmt: skip
+    with pytest.raises(ValueError, match=r"checkpoint_path and ComposedCallback 0.path"):
+        _trainer(tmp_path, models, data, checkpoint_path=tmp_path / "log.csv",
+                 epoch_end_callback=callback_compose([CSVLogger(tmp_path / "log.csv")]))  # fmt: skip
+    # last.pt unused without save_last: no clash
+    _trainer(tmp_path, models, data, checkpoint_path=tmp_path / "last.pt",
+             callbacks=[ModelCheckpoint(tmp_path, monitor="log_prob")])  # fmt: skip
+
+
+def test_two_checkpoints_and_a_stopper_resume_by_state_key(tmp_path, models, data):
+    def callbacks():
+        return [
+            ModelCheckpoint(tmp_path / "a", monitor="log_prob"),
+            EarlyStopping(monitor="log_prob", patience=5),
+            ModelCheckpoint(tmp_path / "b", monitor="bits_per_dim"),
+        ]
+
+    path = tmp_path / "run.pt"
+    first = callbacks()
+    _trainer(tmp_path, models, data, checkpoint_path=path, callbacks=first).train()
+    from pygen.train import safe_load
+
+    assert sorted(safe_load(path)["callbacks"]) == [
+        "EarlyStopping[monitor=log_prob, mode=max]",
+        "ModelCheckpoint[monitor=bits_per_dim, mode=min]",
+        "ModelCheckpoint[monitor=log_prob, mode=max]",
+    ]
+    again = list(reversed(callbacks()))  # another order: each finds its own state
+    _trainer(tmp_path, models, data, checkpoint_path=path, callbacks=again).train()
+    assert again[0].best_score == first[2].best_score
+    assert again[2].best_score == first[0].best_score

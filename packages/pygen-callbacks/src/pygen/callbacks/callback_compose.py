@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from pygen.train.callback import Callback
@@ -99,6 +100,15 @@ class ComposedCallback(Callback):
         """Forward to the members' ``on_train_end``."""
         for member in self._hooked():
             member.on_train_end(trainer)
+
+    def output_files(self) -> dict[str, Path]:
+        """The members' files, each labelled ``"<position>.<its label>"``."""
+        return {
+            f"{index}.{label}": path
+            for index, member in enumerate(self.callbacks)
+            if isinstance(member, Callback)
+            for label, path in member.output_files().items()
+        }
 
     def state_dict(self) -> dict[str, Any]:
         """The members' states, keyed by their position in the list.

@@ -88,6 +88,10 @@ class CSVLogger(Callback):
         self.fieldnames: list[str] = []
         self._started = False
 
+    def output_files(self) -> dict[str, Path]:
+        """The CSV file, so the trainer refuses another writer of it."""
+        return {"path": self.path}
+
     def on_epoch_end(self, trainer: TrainerState) -> None:
         """Write the epoch's row."""
         self(trainer)

@@ -137,6 +137,11 @@ class EarlyStopping(Callback):
         self.stopped_epoch = epoch
         self.stop_reason = reason
 
+    @property
+    def state_key(self) -> str:
+        """``EarlyStopping[monitor=..., mode=...]``: two with other monitors keep apart."""
+        return f"EarlyStopping[monitor={self.monitor}, mode={self.mode}]"
+
     def state_dict(self) -> dict[str, Any]:
         """The counters, for the trainer's checkpoint.
 

@@ -164,6 +164,20 @@ class ModelCheckpoint(Callback):
         self.best_score: float | None = None
         self.best_epoch: int | None = None
 
+    @property
+    def state_key(self) -> str:
+        """``ModelCheckpoint[monitor=..., mode=...]``: two with other monitors keep apart."""
+        return f"{_OWNER}[monitor={self.monitor}, mode={self.mode}]"
+
+    def output_files(self) -> dict[str, Path]:
+        """The best and/or last file, so the trainer refuses another writer of them."""
+        files = {}
+        if self.save_best:
+            files["best_filename"] = Path(self.best_model_path)
+        if self.save_last:
+            files["last_filename"] = Path(self.last_model_path)
+        return files
+
     def on_train_start(self, trainer: TrainerState) -> None:
         """Fail before the first epoch if ``val_*`` is monitored without validation data."""
         if self.monitor is not None and self.monitor.startswith("val_"):
