@@ -182,9 +182,10 @@ def test_a_file_shared_with_the_trainer_is_refused_at_construction(tmp_path, mod
     with pytest.raises(ValueError, match=r"checkpoint_path and CSVLogger path both write"):
         _trainer(tmp_path, models, data, checkpoint_path=tmp_path / "log.csv",
                  callbacks=[CSVLogger(tmp_path / "log.csv")])  # fmt: skip
+    composed = callback_compose([CSVLogger(tmp_path / "log.csv")])
     with pytest.raises(ValueError, match=r"checkpoint_path and ComposedCallback 0.path"):
         _trainer(tmp_path, models, data, checkpoint_path=tmp_path / "log.csv",
-                 epoch_end_callback=callback_compose([CSVLogger(tmp_path / "log.csv")]))  # fmt: skip
+                 epoch_end_callback=composed)  # fmt: skip
     # last.pt unused without save_last: no clash
     _trainer(tmp_path, models, data, checkpoint_path=tmp_path / "last.pt",
              callbacks=[ModelCheckpoint(tmp_path, monitor="log_prob")])  # fmt: skip

@@ -208,7 +208,7 @@ def test_train_step_checkpoint_with_ema_and_accumulation_resumes_bit_exact(tmp_p
 def test_train_ema_checkpoint_must_match_the_trainer(tmp_path):
     path = tmp_path / "run.pt"
     make(8, 1, path, ema_decay=0.5)[1].train()
-    with pytest.raises(ValueError, match="written with EMA weights .* but this trainer has none"):
+    with pytest.raises(ValueError, match=r"written with EMA weights .* but this trainer has none"):
         make(8, 2, path)[1].train()
 
 

@@ -52,7 +52,8 @@ def test_train_preflight_scalar_validation_objective_fails_before_any_step():
     with pytest.raises(ValueError, match=r"validation: objective must return one value per "
                        r"example, shape \[8\]"):  # fmt: skip
         trainer.train()
-    assert counter.batches == 0 and trainer.global_step == 0
+    assert counter.batches == 0
+    assert trainer.global_step == 0
 
 
 def test_train_preflight_non_finite_validation_data_fails_before_any_step():
@@ -62,7 +63,8 @@ def test_train_preflight_non_finite_validation_data_fails_before_any_step():
     with pytest.raises(ValueError, match=r"validation objective 'log_prob' is not finite on "
                        r"the first validation batch .*NaN/inf"):  # fmt: skip
         trainer.train()
-    assert counter.batches == 0 and trainer.global_step == 0
+    assert counter.batches == 0
+    assert trainer.global_step == 0
     build(TensorDataset(values), check_finite=False)[0].train()  # the check is check_finite's
 
 
@@ -99,7 +101,7 @@ def test_train_preflight_other_validation_objective_only_under_its_own_name():
     )
     trainer.train()
     record = trainer.history.epochs[-1]
-    assert "objective" in record and "val_iwae_10" in record, sorted(record)
+    assert {"objective", "val_iwae_10"} <= set(record), sorted(record)
     assert "val_objective" not in record, sorted(record)  # not the training objective's name
     assert record["val_elbo"] == pytest.approx(record["val_iwae_10"] - 0.1)
     # the same function for both: val_objective is the same quantity, kept

@@ -16,6 +16,8 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from pygen.train.callback import Callback, _LegacyCallback
+
 __all__: list[str] = []
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
@@ -101,23 +103,34 @@ def check_writable_file(name: str, value: object) -> Path | None:
     return path
 
 
-def check_distinct_files(owners: Iterable[tuple[str, object]]) -> None:
-    """Refuse two writers aiming at one file; each owner is ``(description, path)``.
+def check_distinct_files(
+    owner: str, checkpoint_path: Path | None, model_path: Path | None, hooks: Iterable[Callback]
+) -> None:
+    """Refuse two writers aiming at one file: the trainer's two and each callback's.
 
-    Paths are compared resolved (``./a.pt`` and ``a.pt`` are one file).
+    Callbacks declare theirs in :meth:`~pygen.train.callback.Callback.output_files`. Paths
+    are compared resolved (``./a.pt`` and ``a.pt`` are one file).
     """
+    owners: list[tuple[str, Path | None]] = [
+        (f"{owner} checkpoint_path", checkpoint_path),
+        (f"{owner} model_path", model_path),
+    ]
+    for hook in hooks:
+        named = hook.function if isinstance(hook, _LegacyCallback) else hook
+        files = hook.output_files().items()
+        owners += [(f"{type(named).__name__} {label}", path) for label, path in files]
     seen: dict[Path, str] = {}
-    for owner, path in owners:
+    for writer, path in owners:
         if path is None:
             continue
-        resolved = Path(path).resolve()  # type: ignore[arg-type]
+        resolved = Path(path).resolve()
         if resolved in seen:
             raise ValueError(
-                f"{seen[resolved]} and {owner} both write {str(path)!r}; each would overwrite "
+                f"{seen[resolved]} and {writer} both write {str(path)!r}; each would overwrite "
                 "the other's file (a checkpoint replaced by a bare state_dict cannot resume): "
                 "give them different paths"
             )
-        seen[resolved] = owner
+        seen[resolved] = writer
 
 
 def check_combinations(

@@ -2,8 +2,8 @@
 
 * The validation objective on one validation batch (what would otherwise fail, or log
   NaN, only at the first validation, after an epoch of training).
-* The training objective's value at its first call (floating point, with a gradient),
-  after which the trainer calls the objective directly again: no cost per step.
+* The training objective's value at its first call (floating point, with a gradient;
+  :class:`pygen.train._forward.FirstCallCheck`), then no cost per step.
 """
 
 from __future__ import annotations
@@ -91,19 +91,3 @@ def check_trainable_value(value: Any, name: str, where: str) -> None:
             "torch.no_grad(), by .detach() or .item(), or not from the trainable's "
             "parameters), so nothing can be trained; return the value computed from the model"
         )
-
-
-class FirstCallCheck:
-    """Calls ``forward``, checks the value, then puts ``forward`` back on ``owner``."""
-
-    def __init__(self, owner: Any, forward: Any, name: str, where: str) -> None:
-        self.owner = owner
-        self.forward = forward
-        self.name = name
-        self.where = where
-
-    def __call__(self, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        value, metrics = self.forward(batch)
-        check_trainable_value(value, self.name, self.where)
-        self.owner._forward = self.forward
-        return value, metrics

@@ -53,6 +53,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from pygen.train._checkpoint_checks import check_metric_names
+from pygen.train._forward import FirstCallCheck, ObjectiveModule
 from pygen.train._metrics import (
     EvalMode,
     RunningMetrics,
@@ -78,19 +80,13 @@ from pygen.train._options import (
     model_device,
     rm_scheduler,
 )
-from pygen.train._checkpoint_checks import (
-    CHECKPOINT_FORMAT,
-    callback_states,
-    check_metric_names,
-    check_resume,
-    load_callback_states,
-)
-from pygen.train._preflight import FirstCallCheck, check_validation_batch
+from pygen.train._preflight import check_validation_batch
 from pygen.train._run_state import RunState
 from pygen.train._signals import DeferredSignals
+from pygen.train._trainer_checkpoint import restore_trainer, resume, trainer_state
 from pygen.train.batching import BatchLoader
 from pygen.train.callback import Callback, _LegacyCallback
-from pygen.train.checkpoint import atomic_save, safe_load
+from pygen.train.checkpoint import atomic_save
 from pygen.train.distributed import DistributedContext
 from pygen.train.ema import ExponentialMovingAverage
 from pygen.train.errors import NonFiniteLogProbError, TrainingPreempted
@@ -104,29 +100,12 @@ from pygen.train.objective import (
     as_objective,
 )
 from pygen.train.progress import ProgressBar
-from pygen.train.seeding import get_rng_state, seed_everything, set_rng_state
+from pygen.train.seeding import seed_everything
 from pygen.train.state import StopReason
 
 __all__ = ["DistributionTrainer", "LayerTrainer", "rm_scheduler"]
 
 _DEFAULT_LOG_EVERY = 50
-
-
-class ObjectiveModule(nn.Module):
-    """``forward(batch)`` is the objective of the trainable on ``batch``.
-
-    DistributedDataParallel synchronises gradients only for work done inside
-    ``forward``; a distribution's ``log_prob`` is not ``forward``, hence this adapter.
-    """
-
-    def __init__(self, trainable: nn.Module, objective: Objective, where: str) -> None:
-        super().__init__()
-        self.trainable = trainable
-        self.objective = objective
-        self.where = where
-
-    def forward(self, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        return self.objective.checked(self.trainable, batch, self.where)
 
 
 class _Trainer:
@@ -268,16 +247,7 @@ class _Trainer:
         self.validate_every_n_steps = validate_every_n_steps
         self.validate_every_epoch = validate_every_epoch
         self.checkpoint_path = check_writable_file("checkpoint_path", checkpoint_path)
-        check_distinct_files(
-            [(f"{name} checkpoint_path", self.checkpoint_path)]
-            + [(f"{name} model_path", self.model_path)]
-            + [
-                (f"{type(hook.function if isinstance(hook, _LegacyCallback) else hook).__name__} "
-                f"{label}", path)
-                for hook in self._hooks
-                for label, path in hook.output_files().items()
-            ]
-        )
+        check_distinct_files(name, self.checkpoint_path, self.model_path, self._hooks)
         self.checkpoint_every_n_steps = checkpoint_every_n_steps
         self.checkpoint_every_seconds = checkpoint_every_seconds
         self.time_limit = time_limit
@@ -406,24 +376,7 @@ class _Trainer:
             callbacks' states; loadable with ``torch.load(weights_only=True)``.
         """
         self._running.flush(self._history)
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "trainable": self.trainable.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "optimizer_class": type(self.optimizer).__qualname__,
-            "loader": self._loader_settings(),
-            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-            "scaler": None if self._scaler is None else self._scaler.state_dict(),
-            "ema": None if self.ema is None else self.ema.state_dict(),
-            "rng": get_rng_state(),
-            **self._run.state_dict(),
-            "running": self._running.state_dict(),
-            "history": self._history.state_dict(),
-            "callbacks": callback_states(self.callbacks),
-        }
-
-    def _loader_settings(self) -> dict[str, int]:
-        return {"batch_size": self.batch_size, "world_size": self.world_size}
+        return trainer_state(self)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a state returned by :meth:`state_dict` (or read from a checkpoint).
@@ -438,28 +391,8 @@ class _Trainer:
                 optimizer class, the objective's name, or (mid-epoch) ``batch_size`` /
                 the number of processes unlike this trainer's.
         """
-        check_resume(
-            state,
-            callbacks=self.callbacks,
-            ema=self.ema,
-            optimizer=self.optimizer,
-            objective_name=self.objective.name,
-            loader=self._loader_settings(),
-        )
-        self.trainable.load_state_dict(state["trainable"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler is not None and state["scheduler"] is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
-        if self._scaler is not None and state["scaler"] is not None:
-            self._scaler.load_state_dict(state["scaler"])
-        if self.ema is not None:
-            self.ema.load_state_dict(state["ema"])
-        self._run.load_state_dict(state)
-        self._running.load_state_dict(state["running"])
+        restore_trainer(self, state)
         self._numel_known = False  # the first step checks the objective's metric names
-        self._history.load_state_dict(state["history"])
-        load_callback_states(self.callbacks, state["callbacks"])
-        set_rng_state(state["rng"])
 
     def _save_checkpoint(self) -> None:
         self._last_checkpoint = time.monotonic()
@@ -549,10 +482,7 @@ class _Trainer:
         """Resume from the checkpoint if there is one; otherwise seed and draw a shuffle seed."""
         path = self.checkpoint_path
         if path is not None and path.exists():
-            try:
-                self.load_state_dict(safe_load(path, map_location="cpu"))
-            except ValueError as error:
-                raise type(error)(f"cannot resume from {str(path)!r}: {error}") from error
+            resume(self, path)
             return
         if self.seed is not None:
             seed_everything(self.seed)
