@@ -859,7 +859,8 @@ class DistributionTrainer(_Trainer):
         accumulate_grad_batches: average the gradients of this many batches per
             optimizer step (the update of one batch that many times larger).
         ema_decay: keep an exponential moving average of the parameters with this
-            decay (``trainer.ema``); validation uses it; it is checkpointed.
+            decay (``trainer.ema``); validation uses it; it is checkpointed, and a resume
+            with another decay is refused.
         log_every_n_steps: read the batch metrics from the device every this many steps
             (and whenever a callback reads ``batch_metrics`` or ``history``).
         skip_nonfinite: skip updates whose mean objective is NaN/inf (on every rank
