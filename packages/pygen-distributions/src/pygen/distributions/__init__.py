@@ -6,13 +6,21 @@ trainable models (the ``PixelCNN*Distribution`` family and ``MADE``), which are
 ``nn.Module``s with the same ``event_shape``/``batch_shape``/``log_prob``/``sample`` API,
 and the latent-variable ``VAE``, which has no exact ``log_prob``: it has the bounds
 ``elbo`` and ``iwae``, and the objectives ``ELBOObjective`` and ``IWAEObjective`` that
-train and evaluate it.
+train and evaluate it. ``Glow`` is an exact-likelihood flow over images built from the
+image transforms ``ActNorm``, ``InvertibleConv1x1`` and ``Squeeze``; ``Dequantized``
+turns it into a model of discrete images with lower bounds on their likelihood
+(``UniformDequantization``, ``VariationalDequantization``, ``DequantizedObjective``).
 """
 
+from pygen.distributions.act_norm import ActNorm
 from pygen.distributions.constraints import DiscretizedUnitInterval
+from pygen.distributions.dequantized import Dequantized
+from pygen.distributions.dequantized_objective import DequantizedObjective
 from pygen.distributions.discretized_logistic import DiscretizedLogistic
 from pygen.distributions.discretized_logistic_mixture import DiscretizedLogisticMixture
 from pygen.distributions.elbo_objective import ELBOObjective
+from pygen.distributions.glow import Glow
+from pygen.distributions.invertible_conv1x1 import InvertibleConv1x1
 from pygen.distributions.iwae_objective import IWAEObjective
 from pygen.distributions.logistic import Logistic
 from pygen.distributions.made import MADE
@@ -22,20 +30,31 @@ from pygen.distributions.pixelcnn import (
     PixelCNNQuantizedDistribution,
 )
 from pygen.distributions.quantized_distribution import QuantizedDistribution
+from pygen.distributions.squeeze import Squeeze
+from pygen.distributions.uniform_dequantization import UniformDequantization
 from pygen.distributions.vae import VAE, ELBOTerms
+from pygen.distributions.variational_dequantization import VariationalDequantization
 
 __all__ = [
     "MADE",
     "VAE",
+    "ActNorm",
+    "Dequantized",
+    "DequantizedObjective",
     "DiscretizedLogistic",
     "DiscretizedLogisticMixture",
     "DiscretizedUnitInterval",
     "ELBOObjective",
     "ELBOTerms",
+    "Glow",
     "IWAEObjective",
+    "InvertibleConv1x1",
     "Logistic",
     "PixelCNNBernoulliDistribution",
     "PixelCNNLogisticMixtureDistribution",
     "PixelCNNQuantizedDistribution",
     "QuantizedDistribution",
+    "Squeeze",
+    "UniformDequantization",
+    "VariationalDequantization",
 ]
