@@ -30,9 +30,9 @@ import torch
 from torchvision.utils import save_image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_fashion_mnist_likelihood import FILES, read_idx_images  # noqa: E402
+from results_fashion_mnist_likelihood import FILES, read_idx_images
 
-from pygen.distributions import (  # noqa: E402
+from pygen.distributions import (
     Dequantized,
     DequantizedObjective,
     Glow,

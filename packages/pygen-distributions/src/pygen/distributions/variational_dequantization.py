@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from pygen.distributions._dequantization_grid import grid_indices
 from pygen.distributions._image_flow import check_image_shape
 from pygen.distributions._validation import check_count
+from pygen.distributions.act_norm import ActNorm
 from pygen.distributions.glow import Glow
 
 __all__ = ["VariationalDequantization"]
@@ -72,6 +73,12 @@ class VariationalDequantization(nn.Module):
             hidden_channels=hidden_channels,
             condition_shape=self.event_shape,
         )
+        # The noise flow only runs latent to data, so there is no data to initialise its
+        # ActNorms from: they start as the identity, marked initialised, so that a later
+        # log_prob of the noise flow does not re-initialise them.
+        for module in self.noise.modules():
+            if isinstance(module, ActNorm):
+                module.initialized.fill_(True)
 
     def extra_repr(self) -> str:
         return f"event_shape={list(self.event_shape)}, num_bins={self.num_bins}"
