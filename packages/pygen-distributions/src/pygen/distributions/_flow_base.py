@@ -286,7 +286,9 @@ class InverseFlowTransform(FlowTransform):
 def _check_event_shape(event_shape: Sequence[int]) -> torch.Size:
     shape = list(event_shape)
     if not shape or any(not isinstance(s, int) or isinstance(s, bool) or s < 1 for s in shape):
-        raise ValueError(f"event_shape: expected a non-empty sequence of positive ints, found {shape}")
+        raise ValueError(
+            f"event_shape: expected a non-empty sequence of positive ints, found {shape}"
+        )
     return torch.Size(shape)
 
 
@@ -528,4 +530,3 @@ class Flow(nn.Module):
 
 def _sum_rightmost(value: Tensor, dims: int) -> Tensor:
     return value.sum(list(range(-dims, 0))) if dims > 0 else value
-

@@ -36,8 +36,10 @@ class Permutation(FlowTransform):
         super().__init__(event_dim=1)
         perm = torch.as_tensor(list(map(int, permutation)) if not isinstance(permutation, Tensor)
                                else permutation, dtype=torch.long)  # fmt: skip
-        if perm.dim() != 1 or perm.numel() == 0 or not torch.equal(
-            perm.sort().values, torch.arange(perm.numel())
+        if (
+            perm.dim() != 1
+            or perm.numel() == 0
+            or not torch.equal(perm.sort().values, torch.arange(perm.numel()))
         ):
             raise ValueError(
                 f"permutation: expected a permutation of 0 .. n-1, found {perm.tolist()}"
