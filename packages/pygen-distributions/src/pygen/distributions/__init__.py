@@ -14,6 +14,7 @@ train and evaluate it.
 from pygen.distributions._flow_base import (
     ConditionedTransform,
     Flow,
+    FlowDistribution,
     FlowTransform,
     InverseFlowTransform,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "ELBOObjective",
     "ELBOTerms",
     "Flow",
+    "FlowDistribution",
     "FlowTransform",
     "IWAEObjective",
     "InverseFlowTransform",

@@ -73,6 +73,7 @@ from pygen.distributions._validation import (
 __all__ = [
     "ConditionedTransform",
     "Flow",
+    "FlowDistribution",
     "FlowTransform",
     "InverseFlowTransform",
     "broadcast_condition",
@@ -458,11 +459,15 @@ class Flow(nn.Module):
             total = total + _sum_rightmost(ladj, n_event - t.event_dim)
         return self.base().log_prob(x) - total
 
-    def forward(self, condition: Tensor | None = None) -> TransformedDistribution:
+    def forward(self, condition: Tensor | None = None) -> FlowDistribution:
         """The flow for ``condition`` as a ``torch.distributions.TransformedDistribution``.
 
         Its ``batch_shape`` is the condition's batch dims, so ``flow(c).log_prob(x)``
-        scores one ``x`` per condition (``LayerTrainer``'s contract).
+        scores one ``x`` per condition (``LayerTrainer``'s contract); its ``log_prob`` is
+        :meth:`log_prob` with the condition bound (validated, the trailing-1 trap refused).
+
+        Raises:
+            ValueError: If the condition is missing, unexpected or of the wrong size.
         """
         condition = self._check_condition(condition)
         base = self.base()
@@ -473,7 +478,7 @@ class Flow(nn.Module):
                     "TransformedDistribution with batch dims; use log_prob(x, condition)"
                 )
             base = base.expand(condition.shape[:-1])
-        return TransformedDistribution(base, self._bound(condition))
+        return FlowDistribution(self, base, condition)
 
     # ----------------------------------------------------------------------- sample
     def rsample(
@@ -526,6 +531,24 @@ class Flow(nn.Module):
         if getattr(base, "has_rsample", True) and hasattr(base, "rsample"):
             return base.rsample(shape)
         return base.sample(shape)
+
+
+class FlowDistribution(TransformedDistribution):
+    """What ``flow(condition)`` returns: a ``TransformedDistribution`` bound to a condition.
+
+    ``base_dist`` and ``transforms`` are the flow's (conditioned), so torch's code reads it
+    as any other transformed distribution (``rsample``, ``sample``, ``batch_shape``);
+    ``log_prob`` goes through :meth:`Flow.log_prob`, one pass with its checks.
+    """
+
+    def __init__(self, flow: Flow, base: Distribution, condition: Tensor | None) -> None:
+        self.flow = flow
+        self.condition = condition
+        super().__init__(base, flow._bound(condition), validate_args=False)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        """``flow.log_prob(value, condition)``."""
+        return self.flow.log_prob(value, self.condition)
 
 
 def _sum_rightmost(value: Tensor, dims: int) -> Tensor:
