@@ -233,8 +233,14 @@ IDS = [case.name for case in CASES]
 def test_registry_covers_every_distribution_layer() -> None:
     import pygen.layers
 
-    # ConditionalAutoregressive wraps a trainable model; its own test file checks it.
-    not_distribution_layers = {"ClassifierNet", "ConditionalAutoregressive", "OneHot"}
+    # ConditionalAutoregressive and ConditionalFlow wrap a trainable model; their own test
+    # files check them.
+    not_distribution_layers = {
+        "ClassifierNet",
+        "ConditionalAutoregressive",
+        "ConditionalFlow",
+        "OneHot",
+    }
     covered = {type(case.make()).__name__ for case in CASES}
     assert covered == set(pygen.layers.__all__) - not_distribution_layers
 

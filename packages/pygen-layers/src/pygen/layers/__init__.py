@@ -17,6 +17,7 @@ from pygen.layers.categorical_mixture_of_one_hot_categorical import (
 )
 from pygen.layers.classifier_net import ClassifierNet
 from pygen.layers.conditional_autoregressive import ConditionalAutoregressive
+from pygen.layers.conditional_flow import ConditionalFlow
 from pygen.layers.distribution_lambda import DistributionLambda
 from pygen.layers.independent_bernoulli import IndependentBernoulli
 from pygen.layers.independent_categorical import IndependentCategorical
@@ -39,6 +40,7 @@ __all__ = [
     "CategoricalMixtureOfOneHotCategorical",
     "ClassifierNet",
     "ConditionalAutoregressive",
+    "ConditionalFlow",
     "DistributionLambda",
     "IndependentBernoulli",
     "IndependentCategorical",
