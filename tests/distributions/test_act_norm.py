@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pygen.distributions import ActNorm
+from pygen.distributions import ActNorm, InvertibleConv1x1
 
 
 @pytest.mark.parametrize(
@@ -86,16 +86,21 @@ def test_log_det_matches_autograd_jacobian_and_inverse_is_exact(
     assert norm.normalize(torch.randn(3, 5, 2, 4, 4))[1].shape == (3, 5)
 
 
-def test_as_torch_transform() -> None:
+def test_is_a_torch_transform_in_a_transformed_distribution() -> None:
     norm = ActNorm(2)
     norm.normalize(torch.randn(8, 2, 3, 3))
-    transform = norm.transform
+    conv = InvertibleConv1x1(2)
+    assert isinstance(norm, torch.distributions.Transform)
+    assert norm.domain.event_dim == 3
+    transform = torch.distributions.ComposeTransform([conv, norm])
     z = torch.randn(4, 2, 3, 3)
     x = transform(z)
     torch.testing.assert_close(transform.inv(x), z, atol=1e-5, rtol=0)
-    torch.testing.assert_close(transform.log_abs_det_jacobian(z, x), norm.generate(z)[1])
+    expected = conv.generate(z)[1] + norm.generate(conv.generate(z)[0])[1]
+    torch.testing.assert_close(transform.log_abs_det_jacobian(z, x), expected)
     base = torch.distributions.Independent(
         torch.distributions.Normal(torch.zeros(2, 3, 3), torch.ones(2, 3, 3)), 3
     )
     flow = torch.distributions.TransformedDistribution(base, [transform])
-    assert flow.log_prob(x).shape == (4,)
+    by_hand = base.log_prob(conv.normalize(norm.normalize(x)[0])[0]) - expected
+    torch.testing.assert_close(flow.log_prob(x), by_hand, atol=1e-5, rtol=1e-5)

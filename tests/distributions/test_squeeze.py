@@ -34,6 +34,10 @@ def test_shape_errors() -> None:
         Squeeze().normalize(torch.zeros(1, 3, 4))
     with pytest.raises(ValueError, match=r"channel count divisible by 4, found shape \(6, 2, 2\)"):
         Squeeze().generate(torch.zeros(6, 2, 2))
-    transform = Squeeze().transform
+    transform = Squeeze()
     assert transform.forward_shape((5, 4, 2, 2)) == (5, 1, 4, 4)
     assert transform.inverse_shape((1, 4, 4)) == (4, 2, 2)
+    z = torch.randn(3, 4, 2, 2)
+    assert transform(z).shape == (3, 1, 4, 4)  # torch Transform: latent to data
+    assert torch.equal(transform.inv(transform(z)), z)
+    assert torch.equal(transform.log_abs_det_jacobian(z, transform(z)), torch.zeros(3))

@@ -10,10 +10,8 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
-from torch.distributions import Transform, constraints
 
 __all__ = [
-    "ImageTransform",
     "check_image",
     "check_image_shape",
     "flatten_batch",
@@ -100,50 +98,3 @@ def no_condition(module: nn.Module, condition: object) -> None:
             f"{type(module).__name__}: takes no condition (it is not a conditional "
             f"transform); found a {type(condition).__name__}"
         )
-
-
-class ImageTransform(Transform):
-    """An image module's ``generate`` / ``normalize`` as a ``torch.distributions.Transform``.
-
-    ``transform(z)`` is ``module.generate(z)`` (latent to data, the direction
-    ``TransformedDistribution`` samples in), ``transform.inv(x)`` is
-    ``module.normalize(x)``, and ``log_abs_det_jacobian(z, x)`` is
-    ``log|det dx/dz|`` per image. Parameters stay on the module.
-    """
-
-    bijective = True
-    domain = constraints.independent(constraints.real, 3)
-    codomain = constraints.independent(constraints.real, 3)
-
-    def __init__(self, module: nn.Module, condition: Tensor | None = None) -> None:
-        super().__init__()
-        self.module = module
-        self.condition = condition
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, ImageTransform)
-            and other.module is self.module
-            and other.condition is self.condition
-        )
-
-    def __hash__(self) -> int:
-        return hash((id(self.module), id(self.condition)))
-
-    def __repr__(self) -> str:
-        return f"ImageTransform({type(self.module).__name__})"
-
-    def _call(self, x: Tensor) -> Tensor:
-        return self.module.generate(x, self.condition)[0]
-
-    def _inverse(self, y: Tensor) -> Tensor:
-        return self.module.normalize(y, self.condition)[0]
-
-    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
-        return -self.module.normalize(y, self.condition)[1]
-
-    def forward_shape(self, shape: torch.Size) -> torch.Size:
-        return getattr(self.module, "generate_shape", torch.Size)(shape)
-
-    def inverse_shape(self, shape: torch.Size) -> torch.Size:
-        return getattr(self.module, "normalize_shape", torch.Size)(shape)

@@ -18,18 +18,20 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from pygen.distributions._image_flow import ImageTransform, check_image, no_condition
+from pygen.distributions._flow_base import FlowTransform
+from pygen.distributions._image_flow import check_image, no_condition
 from pygen.distributions._validation import check_count
 
 __all__ = ["ActNorm"]
 
 
-class ActNorm(nn.Module):
+class ActNorm(FlowTransform):
     """Per-channel ``z = (x - loc) * exp(-log_scale)`` on ``[..., C, H, W]``, initialised from data.
 
-    A bijection of images (batch dims left of ``[C, H, W]`` pass through). It is also a
-    ``torch.distributions.Transform`` through :attr:`transform` (data from latent, the
-    direction ``TransformedDistribution`` samples in).
+    A bijection of images (batch dims left of ``[C, H, W]`` pass through), and a
+    :class:`~pygen.distributions.FlowTransform` (an ``nn.Module`` that is a
+    ``torch.distributions.Transform``): ``t(z)`` is :meth:`generate` (latent to data, the
+    direction ``TransformedDistribution`` samples in), ``t.inv(x)`` is :meth:`normalize`.
 
     Args:
         num_channels: ``C``.
@@ -57,7 +59,7 @@ class ActNorm(nn.Module):
     initialized: Tensor
 
     def __init__(self, num_channels: int, *, eps: float = 1e-6) -> None:
-        super().__init__()
+        super().__init__(event_dim=3)
         self.num_channels = check_count("num_channels", num_channels, 1)
         if isinstance(eps, bool) or not isinstance(eps, (int, float)):
             raise TypeError(f"eps: expected a float, found {type(eps).__name__}")
@@ -132,7 +134,10 @@ class ActNorm(nn.Module):
         x = z * torch.exp(self.log_scale).view(shape) + self.loc.view(shape)
         return x, self._log_det(z, 1.0)
 
-    @property
-    def transform(self) -> ImageTransform:
-        """This map as a ``torch.distributions.Transform`` (latent to data)."""
-        return ImageTransform(self)
+    # The FlowTransform hooks: forward is latent to data (generate), as in torch.
+    def _forward_and_ladj(self, x: Tensor, condition: Tensor | None) -> tuple[Tensor, Tensor]:
+        return self.generate(x, condition)
+
+    def _inverse_and_ladj(self, y: Tensor, condition: Tensor | None) -> tuple[Tensor, Tensor]:
+        z, log_det = self.normalize(y, condition)
+        return z, -log_det

@@ -16,14 +16,18 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from pygen.distributions._image_flow import ImageTransform, check_image, no_condition
+from pygen.distributions._flow_base import FlowTransform
+from pygen.distributions._image_flow import check_image, no_condition
 from pygen.distributions._validation import check_count
 
 __all__ = ["InvertibleConv1x1"]
 
 
-class InvertibleConv1x1(nn.Module):
+class InvertibleConv1x1(FlowTransform):
     """``z[..., :, h, w] = W @ x[..., :, h, w]`` with ``W = P L (U + diag(sign * exp(log_abs_s)))``.
+
+    A :class:`~pygen.distributions.FlowTransform`: ``t(z)`` is :meth:`generate` (latent to
+    data), ``t.inv(x)`` is :meth:`normalize`.
 
     Args:
         num_channels: ``C``.
@@ -51,7 +55,7 @@ class InvertibleConv1x1(nn.Module):
     lower_mask: Tensor
 
     def __init__(self, num_channels: int, *, generator: torch.Generator | None = None) -> None:
-        super().__init__()
+        super().__init__(event_dim=3)
         self.num_channels = c = check_count("num_channels", num_channels, 1)
         rotation, _ = torch.linalg.qr(torch.randn(c, c, generator=generator, dtype=torch.float64))
         permutation, lower, upper = torch.linalg.lu(rotation)
@@ -101,7 +105,10 @@ class InvertibleConv1x1(nn.Module):
         x = torch.einsum("ij,...jhw->...ihw", torch.linalg.inv(self.weight()), z)
         return x, self._log_det(z, -1.0)
 
-    @property
-    def transform(self) -> ImageTransform:
-        """This map as a ``torch.distributions.Transform`` (latent to data)."""
-        return ImageTransform(self)
+    # The FlowTransform hooks: forward is latent to data (generate), as in torch.
+    def _forward_and_ladj(self, x: Tensor, condition: Tensor | None) -> tuple[Tensor, Tensor]:
+        return self.generate(x, condition)
+
+    def _inverse_and_ladj(self, y: Tensor, condition: Tensor | None) -> tuple[Tensor, Tensor]:
+        z, log_det = self.normalize(y, condition)
+        return z, -log_det

@@ -9,17 +9,21 @@ Output channel ``4c + 2i + j`` holds input channel ``c`` at offset ``(i, j)`` of
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from pygen.distributions._image_flow import ImageTransform, check_image, no_condition
+from pygen.distributions._flow_base import FlowTransform
+from pygen.distributions._image_flow import check_image, no_condition
 
 __all__ = ["Squeeze"]
 
 
-class Squeeze(nn.Module):
+class Squeeze(FlowTransform):
     """``normalize``: ``[..., C, H, W] -> [..., 4C, H/2, W/2]``; ``generate`` undoes it.
 
-    ``H`` and ``W`` must be even.
+    ``H`` and ``W`` must be even. As a ``torch.distributions.Transform`` (a
+    :class:`~pygen.distributions.FlowTransform`, latent to data like every flow
+    transform), ``Squeeze()(z)`` is :meth:`generate`, ``[4C, H/2, W/2] -> [C, H, W]``, and
+    ``.inv`` squeezes.
 
     Example:
         >>> import torch
@@ -31,6 +35,9 @@ class Squeeze(nn.Module):
         >>> torch.equal(Squeeze().generate(z)[0], x)
         True
     """
+
+    def __init__(self) -> None:
+        super().__init__(event_dim=3)
 
     def normalize(self, x: Tensor, condition: None = None) -> tuple[Tensor, Tensor]:
         """``(squeeze(x), 0)``: data to latent, with a zero log-determinant per image."""
@@ -44,20 +51,23 @@ class Squeeze(nn.Module):
         x = unsqueeze(z)
         return x, x.new_zeros(x.shape[:-3])
 
-    def normalize_shape(self, shape: torch.Size) -> torch.Size:
-        """The shape :meth:`normalize` returns for an input of ``shape``."""
+    def inverse_shape(self, shape: torch.Size) -> torch.Size:
+        """The shape :meth:`normalize` (the inverse, data to latent) returns for ``shape``."""
         *batch, c, h, w = shape
         return torch.Size([*batch, 4 * c, h // 2, w // 2])
 
-    def generate_shape(self, shape: torch.Size) -> torch.Size:
-        """The shape :meth:`generate` returns for an input of ``shape``."""
+    def forward_shape(self, shape: torch.Size) -> torch.Size:
+        """The shape :meth:`generate` (the forward map, latent to data) returns for ``shape``."""
         *batch, c, h, w = shape
         return torch.Size([*batch, c // 4, 2 * h, 2 * w])
 
-    @property
-    def transform(self) -> ImageTransform:
-        """This map as a ``torch.distributions.Transform`` (latent ``[4C, H/2, W/2]`` to data)."""
-        return ImageTransform(self)
+    # The FlowTransform hooks: forward is latent to data (generate), as in torch.
+    def _forward_and_ladj(self, x: Tensor, condition: Tensor | None) -> tuple[Tensor, Tensor]:
+        return self.generate(x, condition)
+
+    def _inverse_and_ladj(self, y: Tensor, condition: Tensor | None) -> tuple[Tensor, Tensor]:
+        z, log_det = self.normalize(y, condition)
+        return z, -log_det
 
 
 def squeeze(x: Tensor) -> Tensor:
