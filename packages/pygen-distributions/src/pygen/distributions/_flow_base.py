@@ -65,6 +65,7 @@ from torch.distributions import (
 
 from pygen.distributions._validation import (
     broadcast_condition_batch,
+    broadcast_shapes,
     check_condition,
     check_sample_shape,
     check_value_shape,
@@ -91,7 +92,7 @@ def broadcast_condition(x: Tensor, condition: Tensor | None, event_dim: int) -> 
     batch = x.shape[: x.dim() - event_dim]
     cond_batch = condition.shape[:-1]
     try:
-        full = torch.broadcast_shapes(batch, cond_batch)
+        full = broadcast_shapes(batch, cond_batch)
     except RuntimeError:
         raise ValueError(
             f"condition: expected batch dims that broadcast with those of the value "
