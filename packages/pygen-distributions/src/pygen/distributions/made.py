@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from pygen.distributions._completion import (
+    check_generator,
     check_observed,
     check_temperature,
     flatten_generation,
@@ -387,7 +388,7 @@ class MADE(nn.Module):
 
         Raises:
             TypeError: If ``sample_shape`` is not a sequence of ints or ``temperature``
-                not a number.
+                not a number, or ``generator`` not a ``torch.Generator``.
             ValueError: If ``sample_shape`` has a negative entry, ``temperature`` is not
                 positive, ``method`` is unknown, or the condition is missing, unexpected
                 or of the wrong size.
@@ -466,6 +467,7 @@ class MADE(nn.Module):
             raise ValueError(f"method: expected one of ('fast', 'naive'), found {method!r}")
         sample_shape = check_sample_shape(sample_shape)
         temperature = check_temperature(temperature)
+        generator = check_generator(generator)
         condition = self._check_condition(condition)
         flat = flatten_generation(sample_shape, self._event_shape, condition, 1, observed, mask)
         weight = self.layers[0].weight
