@@ -91,7 +91,8 @@ def test_analytic_kl_equals_monte_carlo_within_four_standard_errors(name: str) -
     exact = LAYERS[name](True)
     estimate = LAYERS[name](False)
     estimate.load_state_dict(exact.state_dict())
-    assert exact.kl_is_exact and not estimate.kl_is_exact
+    assert exact.kl_is_exact
+    assert not estimate.kl_is_exact
     analytic = exact.kl_divergence().item()
     draws = torch.stack([estimate.kl_divergence() for _ in range(4000)]).detach()
     standard_error = (draws.std() / math.sqrt(len(draws))).item()
@@ -134,10 +135,12 @@ def test_kl_has_gradients_and_output_shapes(name: str) -> None:
     torch.manual_seed(0)
     layer = LAYERS[name](True)
     out = layer(torch.randn(INPUTS[name]))
-    assert out.shape[0] == 4 and out.shape[1] == 2
+    assert out.shape[0] == 4
+    assert out.shape[1] == 2
     (out.sum() + layer.kl_divergence()).backward()
     grads = [p.grad for p in layer.parameters() if p.grad is not None]
-    assert grads and all(torch.isfinite(g).all() for g in grads)
+    assert grads
+    assert all(torch.isfinite(g).all() for g in grads)
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
@@ -177,7 +180,8 @@ def test_each_call_draws_new_weights_but_follows_the_seed() -> None:
     a = layer(x)
     b = layer(x)
     torch.manual_seed(1)
-    assert not torch.equal(a, b) and torch.equal(a, layer(x))
+    assert not torch.equal(a, b)
+    assert torch.equal(a, layer(x))
 
 
 # -- bad input ---------------------------------------------------------------------------
@@ -210,7 +214,7 @@ def test_wrong_input_features_name_the_shapes(
 
 
 def test_integer_input_is_refused() -> None:
-    with pytest.raises(TypeError, match="floating-point.*torch.int64"):
+    with pytest.raises(TypeError, match=r"floating-point.*torch.int64"):
         DenseFlipout(3, 2)(torch.ones(2, 3, dtype=torch.long))
 
 
@@ -226,7 +230,7 @@ def test_posterior_factory_of_the_wrong_shape_is_refused_at_construction() -> No
 def test_factories_of_the_wrong_kind_are_refused() -> None:
     with pytest.raises(TypeError, match="make_posterior must be callable, got int"):
         DenseFlipout(3, 2, make_posterior=3)
-    with pytest.raises(TypeError, match="must return a torch.distributions.Distribution"):
+    with pytest.raises(TypeError, match=r"must return a torch.distributions.Distribution"):
         DenseFlipout(3, 2, make_prior=lambda shape: lambda: torch.zeros(shape))
     with pytest.raises(ValueError, match="reparameterizable"):
         DenseFlipout(
@@ -236,7 +240,7 @@ def test_factories_of_the_wrong_kind_are_refused() -> None:
                 lambda: Independent(torch.distributions.Poisson(torch.ones(shape)), 2)
             ),
         )
-    with pytest.raises(TypeError, match="Normal posterior.*Laplace"):
+    with pytest.raises(TypeError, match=r"Normal posterior.*Laplace"):
         DenseLocalReparameterization(
             3, 2, make_posterior=lambda s: lambda: Independent(Laplace(torch.zeros(s), 1.0), 2)
         )
