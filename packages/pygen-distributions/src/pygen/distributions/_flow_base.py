@@ -238,10 +238,12 @@ class ConditionedTransform(Transform):
 
     @property
     def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        """The wrapped transform's domain."""
         return self.transform.domain
 
     @property
     def codomain(self) -> constraints.Constraint:  # type: ignore[override]
+        """The wrapped transform's codomain."""
         return self.transform.codomain
 
     def _call(self, x: Tensor) -> Tensor:

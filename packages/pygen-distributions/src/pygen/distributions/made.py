@@ -67,7 +67,7 @@ def _check_sizes(name: str, value: object, *, allow_empty: bool) -> tuple[int, .
 def made_masks(
     order: Tensor, hidden_sizes: Sequence[int], generator: torch.Generator | None = None
 ) -> list[Tensor]:
-    """MADE's connectivity masks for inputs visited in ``order`` (bool, one per layer).
+    """MADE's connectivity masks, one boolean mask per layer, for the given input order.
 
     Input ``order[k]`` gets degree ``k + 1``; each hidden unit a degree drawn from
     ``[min degree below, D - 1]``; a hidden unit sees the units below it of degree ``<=``
