@@ -30,7 +30,10 @@ __all__ = ["VariationalDequantization"]
 
 
 class VariationalDequantization(nn.Module):
-    """``u = sigmoid(e)``, ``e ~ Glow(. | x)``; returns ``y = (k + u) / K`` and ``log q(y | x)``.
+    """Learned dequantization noise: a conditional Glow given the image, squashed into (0, 1).
+
+    ``u = sigmoid(e)`` with ``e ~ Glow(e | x)``; the module returns ``y = (k + u) / K`` and
+    ``log q(y | x)``.
 
     Args:
         event_shape: ``[C, H, W]`` of the images.
