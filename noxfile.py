@@ -237,6 +237,21 @@ def tests_lowest(session: nox.Session) -> None:
     session.run("python", str(ROOT / "tests" / "check_floors.py"), *map(str, PACKAGE_PYPROJECTS))
 
 
+@nox.session(name="interop-zuko", tags=["matrix", "tests"])
+def interop_zuko(session: nox.Session) -> None:
+    """A zuko flow trains unchanged through LayerTrainer and DistributionTrainer."""
+    installed = closure(("layers", "train"))
+    install_pygen(
+        session,
+        installed,
+        *nox.project.dependency_groups(PYPROJECT, "test"),
+        *nox.project.dependency_groups(PYPROJECT, "interop-zuko"),
+    )
+    check_environment(session, installed)
+    session.run("pytest", "-n", os.environ.get("PYGEN_TEST_WORKERS", "auto"), "-p",
+                "no:cacheprovider", "tests/interop/zuko", *session.posargs)  # fmt: skip
+
+
 @nox.session(tags=["matrix"])
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository."""

@@ -351,3 +351,17 @@ def test_stray_one_in_the_images_against_the_condition_is_refused() -> None:
         4,
         4,
     )
+
+
+@pytest.mark.parametrize("call", ["sample", "complete"])
+def test_generator_must_be_a_torch_generator(call: str) -> None:
+    from pygen.distributions import MADE
+
+    pixelcnn = PixelCNNBernoulliDistribution([1, 4, 4], **TINY)
+    made = MADE([6], hidden_sizes=[8])
+    for model, x in ((pixelcnn, torch.zeros(1, 4, 4)), (made, torch.zeros(6))):
+        mask = torch.zeros_like(x, dtype=torch.bool)
+        run = getattr(model, call)
+        args = ((2,),) if call == "sample" else (x, mask)
+        with pytest.raises(TypeError, match=r"generator: expected a torch\.Generator.*found int"):
+            run(*args, generator=0)

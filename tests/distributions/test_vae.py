@@ -835,3 +835,18 @@ def test_cuda_moves_the_fixed_prior_and_cpu_brings_it_back() -> None:
     converted = single.iwae(x.double(), k=10)
     torch.manual_seed(4)
     torch.testing.assert_close(converted, double.iwae(x.double(), k=10), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("call", ["elbo", "iwae", "reconstruct"])
+def test_x_checked_against_decoder_event_shape_and_emptiness(call: str) -> None:
+    encoder = nn.Sequential(nn.Linear(6, 2 * 3), GaussianLayer())
+    vae = VAE(encoder, MADE([6], hidden_sizes=[8], condition_size=3), standard_normal(3))
+    run = getattr(vae, call)
+    extra = {"k": 2} if call == "iwae" else {}
+    with pytest.raises(
+        ValueError,
+        match=r"expected event_shape \(5,\), found event_shape \(6,\); x \(shape \(2, 5\)\)",
+    ):
+        run(torch.zeros(2, 5), **extra)
+    with pytest.raises(ValueError, match=r"x: expected a batch of at least one example"):
+        run(torch.zeros(0, 6), **extra)

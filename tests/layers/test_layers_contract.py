@@ -233,8 +233,33 @@ IDS = [case.name for case in CASES]
 def test_registry_covers_every_distribution_layer() -> None:
     import pygen.layers
 
-    # ConditionalAutoregressive wraps a trainable model; its own test file checks it.
-    not_distribution_layers = {"ClassifierNet", "ConditionalAutoregressive", "OneHot"}
+    # ConditionalAutoregressive and ConditionalFlow wrap a trainable model; their own test
+    # files check them. The variational layers return tensors (their weights are random),
+    # the weight posteriors/priors, objective and predictive helpers are not layers:
+    # test_layers_variational_layers.py checks them.
+    variational = {
+        "ClassificationPrediction",
+        "Conv2dFlipout",
+        "Conv2dReparameterization",
+        "DenseFlipout",
+        "DenseLocalReparameterization",
+        "DenseReparameterization",
+        "DenseVariational",
+        "MeanFieldNormal",
+        "RegressionPrediction",
+        "StandardNormalPrior",
+        "VariableLayer",
+        "VariationalObjective",
+        "predict_classification",
+        "predict_regression",
+    }
+    not_distribution_layers = {
+        "ClassifierNet",
+        "ConditionalAutoregressive",
+        "ConditionalFlow",
+        "OneHot",
+        *variational,
+    }
     covered = {type(case.make()).__name__ for case in CASES}
     assert covered == set(pygen.layers.__all__) - not_distribution_layers
 

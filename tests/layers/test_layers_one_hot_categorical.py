@@ -25,3 +25,13 @@ def test_logits_pass_through_unchanged() -> None:
 def test_mismatch_raises_with_both_shapes() -> None:
     with pytest.raises(ValueError, match=r"\[\*batch, 4\], got \[3, 5\]"):
         OneHotCategorical(4)(torch.randn(3, 5))
+
+
+def test_integer_labels_refused_with_one_hot_hint() -> None:
+    d = OneHotCategorical(3)(torch.zeros(4, 3))
+    with pytest.raises(ValueError, match=r"one_hot\(labels, 3\)") as info:
+        d.log_prob(torch.tensor([0, 1, 2, 0]))
+    assert "[..., 3]" in str(info.value)
+    assert "(4,)" in str(info.value)
+    one_hot = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 0]), 3).float()
+    assert d.log_prob(one_hot).shape == (4,)

@@ -22,6 +22,7 @@ from pygen.distributions._validation import broadcast_condition_batch, broadcast
 __all__ = [
     "FlatBatch",
     "check_condition_map",
+    "check_generator",
     "check_observed",
     "check_temperature",
     "flatten_generation",
@@ -43,6 +44,20 @@ def check_temperature(temperature: object) -> float:
     if not (value > 0 and math.isfinite(value)):
         raise ValueError(f"temperature: expected a positive finite float, found {value}")
     return value
+
+
+def check_generator(generator: object) -> torch.Generator | None:
+    """Return ``generator`` if it is ``None`` or a ``torch.Generator``.
+
+    Raises:
+        TypeError: If it is anything else (a seed such as ``0`` included).
+    """
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"generator: expected a torch.Generator or None (e.g. "
+            f"torch.Generator().manual_seed(0)), found {type(generator).__name__}"
+        )
+    return generator
 
 
 def check_condition_map(

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from pygen.distributions._completion import (
+    check_generator,
     check_observed,
     check_temperature,
     flatten_generation,
@@ -41,7 +42,7 @@ from pygen.distributions._validation import (
     check_sample_shape,
 )
 
-__all__ = ["MADE"]
+__all__ = ["MADE", "made_masks"]
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -61,6 +62,50 @@ def _check_sizes(name: str, value: object, *, allow_empty: bool) -> tuple[int, .
     ):
         raise ValueError(f"{name}: expected a sequence of positive ints, found {sizes}")
     return tuple(int(s) for s in sizes)
+
+
+def made_masks(
+    order: Tensor, hidden_sizes: Sequence[int], generator: torch.Generator | None = None
+) -> list[Tensor]:
+    """MADE's connectivity masks, one boolean mask per layer, for the given input order.
+
+    Input ``order[k]`` gets degree ``k + 1``; each hidden unit a degree drawn from
+    ``[min degree below, D - 1]``; a hidden unit sees the units below it of degree ``<=``
+    its own, and output ``d`` sees the last hidden units of degree ``<`` the degree of
+    input ``d``. Output ``d`` therefore depends only on the inputs before ``d`` in
+    ``order``. This is the one masking scheme of pygen: :class:`MADE` and the masked
+    autoregressive flow transforms both use it.
+
+    Args:
+        order: A permutation of ``range(D)``.
+        hidden_sizes: Sizes of the hidden layers.
+        generator: Source of the hidden degrees.
+
+    Returns:
+        Masks shaped ``[out_features, in_features]``: ``[H_1, D]``, ..., ``[D, H_last]``
+        (``[D, D]`` strictly lower-triangular in ``order`` when there is no hidden layer).
+
+    Example:
+        >>> import torch
+        >>> [m.shape for m in made_masks(torch.arange(3), [4])]
+        [torch.Size([4, 3]), torch.Size([3, 4])]
+        >>> made_masks(torch.arange(3), [])[0].int()
+        tensor([[0, 0, 0],
+                [1, 0, 0],
+                [1, 1, 0]], dtype=torch.int32)
+    """
+    d = order.numel()
+    input_degrees = torch.empty(d, dtype=torch.long)
+    input_degrees[order] = torch.arange(1, d + 1)  # order[k] is the (k+1)-th variable
+    degrees = input_degrees
+    masks = []
+    for size in hidden_sizes:
+        low = int(degrees.min())
+        hidden = torch.randint(low, max(low, d - 1) + 1, (size,), generator=generator)
+        masks.append(hidden[:, None] >= degrees[None, :])
+        degrees = hidden
+    masks.append(input_degrees[:, None] > degrees[None, :])
+    return masks
 
 
 class _MaskedLinear(nn.Linear):
@@ -174,16 +219,10 @@ class MADE(nn.Module):
             order = torch.arange(d)
         else:
             order = torch.randperm(d, generator=generator)
-        input_degrees = torch.empty(d, dtype=torch.long)
-        input_degrees[order] = torch.arange(1, d + 1)  # order[k] is the (k+1)-th variable
-        degrees = input_degrees
-        for layer, size in zip(self.layers[:-1], self.hidden_sizes, strict=True):
-            low = int(degrees.min())
-            hidden = torch.randint(low, max(low, d - 1) + 1, (size,), generator=generator)
-            layer.mask.copy_((hidden[:, None] >= degrees[None, :]).to(layer.mask.dtype))
-            degrees = hidden
-        last = self.layers[-1]
-        last.mask.copy_((input_degrees[:, None] > degrees[None, :]).to(last.mask.dtype))
+        for layer, mask in zip(
+            self.layers, made_masks(order, self.hidden_sizes, generator), strict=True
+        ):
+            layer.mask.copy_(mask.to(layer.mask.dtype))
         self.order.copy_(order)
         self.mask_index = index
 
@@ -349,7 +388,7 @@ class MADE(nn.Module):
 
         Raises:
             TypeError: If ``sample_shape`` is not a sequence of ints or ``temperature``
-                not a number.
+                not a number, or ``generator`` not a ``torch.Generator``.
             ValueError: If ``sample_shape`` has a negative entry, ``temperature`` is not
                 positive, ``method`` is unknown, or the condition is missing, unexpected
                 or of the wrong size.
@@ -428,6 +467,7 @@ class MADE(nn.Module):
             raise ValueError(f"method: expected one of ('fast', 'naive'), found {method!r}")
         sample_shape = check_sample_shape(sample_shape)
         temperature = check_temperature(temperature)
+        generator = check_generator(generator)
         condition = self._check_condition(condition)
         flat = flatten_generation(sample_shape, self._event_shape, condition, 1, observed, mask)
         weight = self.layers[0].weight

@@ -46,6 +46,7 @@ from torch import Tensor, nn
 
 from pygen.distributions._completion import (
     check_condition_map,
+    check_generator,
     check_observed,
     check_temperature,
     flatten_generation,
@@ -301,7 +302,7 @@ class _PixelCNNBase(nn.Module, abc.ABC):
 
         Raises:
             TypeError: If ``sample_shape`` is not a sequence of ints or ``temperature``
-                not a number.
+                not a number, or ``generator`` not a ``torch.Generator``.
             ValueError: If ``method`` is unknown, ``sample_shape`` has a negative
                 entry, ``temperature`` is not positive, or ``condition`` is missing,
                 unexpected or of the wrong shape.
@@ -388,6 +389,7 @@ class _PixelCNNBase(nn.Module, abc.ABC):
             raise ValueError(f"method: expected one of {_METHODS}, found {method!r}")
         sample_shape = check_sample_shape(sample_shape)
         temperature = check_temperature(temperature)
+        generator = check_generator(generator)
         condition = self._check_condition(condition)
         cond_ndim = 0 if condition is None else len(self.condition_shape)
         flat = flatten_generation(

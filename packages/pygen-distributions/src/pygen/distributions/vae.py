@@ -256,12 +256,25 @@ class VAE(nn.Module):
         Raises:
             TypeError: If ``x`` is not a tensor with a batch dimension, or the encoder
                 does not return a distribution.
-            ValueError: If q(z|x) does not have ``batch_shape == [batch]``.
+            ValueError: If ``x`` is an empty batch, does not end in the decoder's
+                ``event_shape`` (when it declares one), or q(z|x) does not have
+                ``batch_shape == [batch]``.
         """
         if not isinstance(x, Tensor) or x.dim() < 1:
             raise TypeError(
                 "x: expected a tensor of shape [batch, *event_shape], found "
                 + (f"shape {tuple(x.shape)}" if isinstance(x, Tensor) else type(x).__name__)
+            )
+        if x.shape[0] == 0:
+            raise ValueError(
+                f"x: expected a batch of at least one example, found shape {tuple(x.shape)}"
+            )
+        declared = getattr(self.decoder, "event_shape", None)
+        if declared is not None and tuple(x.shape[1:]) != tuple(declared):
+            raise ValueError(
+                f"decoder p(x|z): expected event_shape {tuple(x.shape[1:])}, found event_shape "
+                f"{tuple(declared)}; x (shape {tuple(x.shape)}) must be [batch, "
+                f"*{list(declared)}], checked before encoding"
             )
         q = self.encoder(x)
         check_distribution(q, "encoder q(z|x)", (x.shape[0],), None, event_hint="")

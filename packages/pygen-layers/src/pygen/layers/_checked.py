@@ -62,7 +62,22 @@ class Normal(RefusesTrailingOne, td.Normal):
 
 
 class OneHotCategorical(RefusesTrailingOne, td.OneHotCategorical):
-    """``torch.distributions.OneHotCategorical`` refusing the trailing-1 trap."""
+    """``torch.distributions.OneHotCategorical`` refusing the trailing-1 trap.
+
+    A value whose last dim is not the number of categories (most often integer class
+    labels) is refused with a hint to one-hot encode it.
+    """
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        size = self.event_shape[-1]
+        if isinstance(value, torch.Tensor) and (value.dim() == 0 or value.shape[-1] != size):
+            raise ValueError(
+                f"value: expected one-hot vectors of shape [..., {size}], found shape "
+                f"{tuple(value.shape)} ({value.dtype}); for integer class labels use "
+                f"torch.nn.functional.one_hot(labels, {size}).float(), or the Categorical "
+                f"layer, which takes labels"
+            )
+        return super().log_prob(value)
 
 
 class QuantizedDistribution(RefusesTrailingOne, _QuantizedDistribution):

@@ -12,7 +12,11 @@ collating in Python (which costs about half a millisecond per batch, pytorch#106
   collated (torch's convention).
 
 Any other dataset goes through a :class:`torch.utils.data.DataLoader` with the same
-batches of indices. Each epoch's order is a permutation drawn from a generator seeded
+batches of indices; its worker processes leave SIGINT, SIGTERM and SIGUSR1 to the main
+process (a scheduler's signal to the whole process group does not kill them, see
+:mod:`pygen.train._signals`), and with ``persistent_workers`` they serve every epoch.
+
+Each epoch's order is a permutation drawn from a generator seeded
 with ``(seed, epoch)`` only, so an epoch's batches can be regenerated exactly on resume.
 Under data parallelism, each rank takes every ``world_size``-th index of the permutation
 (like :class:`torch.utils.data.DistributedSampler` with ``drop_last=True``), so the ranks'
@@ -28,6 +32,8 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset, StackDataset, Subset, TensorDataset
 from torch.utils.data._utils.collate import default_collate
+
+from pygen.train._signals import shield_worker, stop_signals_blocked
 
 __all__ = ["BatchLoader", "epoch_seed"]
 
@@ -105,6 +111,8 @@ class BatchLoader:
         world_size: the number of processes sharing the data.
         device: where batches go (None: leave them where they are).
         num_workers: DataLoader workers for datasets without a fast path.
+        persistent_workers: keep those workers from one epoch to the next (needs
+            ``num_workers > 0``); :meth:`close` ends them.
 
     Raises:
         TypeError: if ``dataset`` has no ``__len__``.
@@ -135,6 +143,7 @@ class BatchLoader:
         world_size: int = 1,
         device: torch.device | str | None = None,
         num_workers: int = 0,
+        persistent_workers: bool = False,
     ) -> None:
         if not hasattr(dataset, "__len__"):
             raise TypeError(
@@ -149,6 +158,10 @@ class BatchLoader:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError(
+                "persistent_workers=True needs num_workers > 0 (workers to keep); got num_workers=0"
+            )
         if rank >= world_size:
             raise ValueError(f"rank must be < world_size={world_size}, got {rank}")
         self.dataset = dataset
@@ -160,6 +173,9 @@ class BatchLoader:
         self.world_size = world_size
         self.device = torch.device(device) if device is not None else None
         self.num_workers = num_workers
+        self.persistent_workers = persistent_workers
+        self._loader: DataLoader[Any] | None = None
+        self._chunks = _Chunks()
         size = len(dataset)
         if size == 0:
             raise ValueError("dataset must not be empty; got a dataset of length 0")
@@ -242,11 +258,43 @@ class BatchLoader:
             return
         if not chunks:
             return
-        loader = DataLoader(
-            self.dataset,
-            batch_sampler=[chunk.tolist() for chunk in chunks],
-            num_workers=self.num_workers,
-            pin_memory=self.device is not None and self.device.type == "cuda",
-        )
-        for batch in loader:
+        indices = [chunk.tolist() for chunk in chunks]
+        loader = self._loader
+        if loader is None:
+            loader = DataLoader(
+                self.dataset,
+                batch_sampler=self._chunks if self.persistent_workers else indices,
+                num_workers=self.num_workers,
+                pin_memory=self.device is not None and self.device.type == "cuda",
+                worker_init_fn=shield_worker if self.num_workers else None,
+                persistent_workers=self.persistent_workers,
+                # the workers' seeds come from here, not from torch's global generator
+                generator=torch.Generator().manual_seed(epoch_seed(self.seed, epoch)),
+            )
+            if self.persistent_workers:
+                self._loader = loader
+        self._chunks.chunks = indices
+        with stop_signals_blocked():  # the workers start with them blocked
+            iterator = iter(loader)
+        for batch in iterator:
             yield batch if self.device is None else _to_device(batch, self.device)
+
+    def close(self) -> None:
+        """End the persistent workers, if any (a later epoch starts new ones)."""
+        loader, self._loader = self._loader, None
+        iterator = getattr(loader, "_iterator", None)
+        if iterator is not None:
+            iterator._shutdown_workers()
+
+
+class _Chunks:
+    """A DataLoader batch sampler whose batches (lists of indices) are set per epoch."""
+
+    def __init__(self) -> None:
+        self.chunks: list[list[int]] = []
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self.chunks)
+
+    def __len__(self) -> int:
+        return len(self.chunks)

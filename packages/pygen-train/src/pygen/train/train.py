@@ -82,7 +82,7 @@ from pygen.train._options import (
 )
 from pygen.train._preflight import check_validation_batch
 from pygen.train._run_state import RunState
-from pygen.train._signals import DeferredSignals
+from pygen.train._signals import DeferredSignals, report_unsaved, warn_unsaved_preemption
 from pygen.train._trainer_checkpoint import restore_trainer, resume, trainer_state
 from pygen.train.batching import BatchLoader
 from pygen.train.callback import Callback, _LegacyCallback
@@ -154,6 +154,7 @@ class _Trainer:
         shuffle: bool = True,
         drop_last: bool = True,
         num_workers: int = 0,
+        persistent_workers: bool = False,
     ) -> None:
         name = type(self).__name__
         if not isinstance(trainable, nn.Module):
@@ -172,6 +173,11 @@ class _Trainer:
         check_int("max_epoch", max_epoch, 0)
         check_int("max_steps", max_steps, 0, allow_none=True)
         check_int("num_workers", num_workers, 0)
+        if persistent_workers and num_workers == 0:
+            raise ValueError(
+                f"{name}: persistent_workers=True needs num_workers > 0 (workers to keep); got "
+                "num_workers=0"
+            )
         check_int("accumulate_grad_batches", accumulate_grad_batches, 1)
         check_int("validate_every_n_steps", validate_every_n_steps, 1, allow_none=True)
         check_int("checkpoint_every_n_steps", checkpoint_every_n_steps, 1, allow_none=True)
@@ -260,6 +266,7 @@ class _Trainer:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.num_workers = num_workers
+        self.persistent_workers = persistent_workers
         self.device = model_device(trainable)
         self.optimizer = build_optimizer(optimizer, parameters)
         self.scheduler_interval = scheduler_interval
@@ -423,6 +430,7 @@ class _Trainer:
             self.trainable.to(device)
             self.device = device
         self.stop_reason = None
+        loader: BatchLoader | None = None
         try:
             self._prepare()
             self._check_validation()
@@ -436,6 +444,7 @@ class _Trainer:
                 world_size=self.world_size,
                 device=self.device,
                 num_workers=self.num_workers,
+                persistent_workers=self.persistent_workers,
             )
             where = type(self).__name__
             module = ObjectiveModule(self.trainable, self.objective, where)
@@ -450,6 +459,8 @@ class _Trainer:
             self.trainable.train()
             bar = ProgressBar(enabled=self.progress and self.is_main_process)
             self._call_hooks("on_train_start")
+            if self.checkpoint_path is None and self.is_main_process:
+                warn_unsaved_preemption(where)
             self._started = self._last_checkpoint = time.monotonic()
             with self._signals:
                 while self.stop_reason is None:
@@ -466,6 +477,8 @@ class _Trainer:
             self._ddp = None
             module = None  # type: ignore[assignment]
             wrapped = None
+            if loader is not None:
+                loader.close()
             context.shutdown()
 
     def _limit_reached(self) -> StopReason | None:
@@ -699,6 +712,8 @@ class _Trainer:
             self._save_checkpoint()
             if self._stop_signal == signal.SIGINT:
                 raise KeyboardInterrupt
+            if self.checkpoint_path is None and self.is_main_process:
+                report_unsaved(self._stop_signal, step)
             raise TrainingPreempted(self._stop_signal, step)
         stop: StopReason | None = None
         if self.max_steps is not None and step >= self.max_steps:
@@ -873,6 +888,10 @@ class DistributionTrainer(_Trainer):
         shuffle: reshuffle the data every epoch (as the original did).
         drop_last: drop the last incomplete batch (as the original did).
         num_workers: DataLoader workers for datasets that are not in-memory tensors.
+            They leave SIGINT, SIGTERM and SIGUSR1 to the trainer, so a scheduler's
+            signal to the whole process group still ends in a checkpoint.
+        persistent_workers: keep those workers alive from one epoch to the next
+            (needs ``num_workers > 0``).
 
     Raises:
         TypeError: for arguments of the wrong kind (trainable not an ``nn.Module`` or
