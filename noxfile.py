@@ -9,6 +9,7 @@ tests whose packages are all present. Test selection is by folder, never by skip
 
     nox -t matrix          # the combinations, Pythons, floors, lint, build, docs (CI runs it)
     nox -s tests-D         # one combination
+    nox -s tests-mlflow    # MLflowLogger, with the mlflow extra of pygen-callbacks
     nox -s demo            # the README demo
     nox -s bench           # the benchmarks, one table of ratios
     nox -s results         # the README's Results: real training on Fashion-MNIST
@@ -150,12 +151,22 @@ def wheel_file(dist: Path, package: str) -> Path:
     return wheels[0]
 
 
-def pygen_sources(installed: set[str]) -> list[str]:
-    """What to hand the installer for ``installed``: source folders, or the wheel files."""
+def pygen_sources(installed: set[str], extras: dict[str, str] | None = None) -> list[str]:
+    """What to hand the installer for ``installed``: source folders, or the wheel files.
+
+    ``extras`` maps a package to the optional extra to install with it, e.g.
+    ``{"callbacks": "mlflow"}`` for ``pygen-callbacks[mlflow]``.
+    """
+    extras = extras or {}
     dist = installed_from_dist()
-    if dist is None:
-        return [str(package_dir(package)) for package in sorted(installed)]
-    return [str(wheel_file(dist, package)) for package in sorted(installed)]
+    sources = {
+        package: str(package_dir(package) if dist is None else wheel_file(dist, package))
+        for package in installed
+    }
+    return [
+        sources[package] + (f"[{extras[package]}]" if package in extras else "")
+        for package in sorted(installed)
+    ]
 
 
 def third_party_requirements(installed: set[str]) -> list[str]:
@@ -172,13 +183,18 @@ def third_party_requirements(installed: set[str]) -> list[str]:
     return sorted(requirements)
 
 
-def install_pygen(session: nox.Session, installed: set[str], *extra: str) -> None:
-    """Install the given pygen packages (folders or wheels), plus ``extra`` requirements."""
+def install_pygen(
+    session: nox.Session, installed: set[str], *extra: str, extras: dict[str, str] | None = None
+) -> None:
+    """Install the given pygen packages (folders or wheels), plus ``extra`` requirements.
+
+    ``extras``: the optional extras of the pygen packages, as :func:`pygen_sources` takes.
+    """
     # Let every interpreter of the session reuse the bytecode the first one compiled:
     # uv installs torch without .pyc files, and with PYTHONDONTWRITEBYTECODE set each
     # test worker and subprocess would compile torch's sources again (seconds each).
     session.env["PYTHONDONTWRITEBYTECODE"] = None
-    session.install(*extra, *pygen_sources(installed))
+    session.install(*extra, *pygen_sources(installed, extras))
 
 
 def check_environment(session: nox.Session, installed: set[str]) -> None:
@@ -250,6 +266,24 @@ def interop_zuko(session: nox.Session) -> None:
     check_environment(session, installed)
     session.run("pytest", "-n", os.environ.get("PYGEN_TEST_WORKERS", "auto"), "-p",
                 "no:cacheprovider", "tests/interop/zuko", *session.posargs)  # fmt: skip
+
+
+@nox.session(name="tests-mlflow", tags=["matrix", "tests"])
+def tests_mlflow(session: nox.Session) -> None:
+    """Test MLflowLogger: installs pygen-callbacks[mlflow] (the mlflow extra) with pygen-train.
+
+    tests/callbacks_mlflow/ runs only here (the other sessions do not install mlflow):
+    real training runs logged to a SQLite MLflow store and read back with MlflowClient.
+    """
+    installed = closure(("callbacks",))
+    install_pygen(
+        session,
+        installed,
+        *nox.project.dependency_groups(PYPROJECT, "test"),
+        extras={"callbacks": "mlflow"},
+    )
+    check_environment(session, installed)
+    session.run("pytest", "-p", "no:cacheprovider", "tests/callbacks_mlflow", *session.posargs)
 
 
 @nox.session(tags=["matrix"])
@@ -371,7 +405,13 @@ def docs(session: nox.Session) -> None:
     example runs (a failing one fails), then every code example of the guides and the
     docstrings runs as a doctest. Offline; about three minutes on two cores.
     """
-    install_pygen(session, set(PACKAGES), *nox.project.dependency_groups(PYPROJECT, "docs"))
+    # the mlflow extra: MLflowLogger's docstring and the callbacks guide log a real run
+    install_pygen(
+        session,
+        set(PACKAGES),
+        *nox.project.dependency_groups(PYPROJECT, "docs"),
+        extras={"callbacks": "mlflow"},
+    )
     docs_folder, build = ROOT / "docs", ROOT / "docs" / "_build"
     for generated in (build, docs_folder / "auto_examples", docs_folder / "api"):
         shutil.rmtree(generated, ignore_errors=True)

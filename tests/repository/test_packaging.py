@@ -104,3 +104,40 @@ def test_every_import_is_declared(name: str) -> None:
             if not dists & declared:
                 missing.append(f"{source.name}: {module} (from {sorted(dists)})")
     assert not missing, f"pygen-{name} imports what it does not declare: {missing}"
+
+
+def all_imports(source: Path) -> set[str]:
+    """Every module name a file imports at level 0, guarded or not."""
+    names = set()
+    for node in ast.walk(ast.parse(source.read_text(), filename=str(source))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+# Guarded imports that are no extra: used when the user has them (seeding.py saves numpy's
+# random state only where numpy is installed).
+USED_IF_PRESENT = {"train": {"numpy"}}
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_every_optional_import_is_a_declared_extra(name: str) -> None:
+    """An import guarded by ImportError names a package of one of the package's extras."""
+    extras = pyproject(name)["project"].get("optional-dependencies", {})
+    declared = {requirement_name(r) for group in extras.values() for r in group}
+    source_root = ROOT / "packages" / f"pygen-{name}" / "src"
+    missing = []
+    for source in sorted(source_root.rglob("*.py")):
+        for module in all_imports(source) - hard_imports(source):
+            top = module.split(".")[0]
+            if top in sys.stdlib_module_names or top == "pygen":
+                continue
+            if top in USED_IF_PRESENT.get(name, set()):
+                continue
+            if top.replace("_", "-") not in declared:
+                missing.append(f"{source.name}: {module}")
+    assert not missing, f"pygen-{name} imports optionally what no extra declares: {missing}"
+    if name == "callbacks":
+        assert [requirement_name(r) for r in extras.get("mlflow", [])] == ["mlflow"]
