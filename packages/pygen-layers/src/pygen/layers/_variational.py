@@ -170,8 +170,11 @@ class VariationalLayer(nn.Module):
         if self._kl_is_exact:
             return kl_divergence(q, p).sum()
         w = q.rsample((num_samples,))
-        log_ratio = q.log_prob(w) - p.log_prob(w)
-        return log_ratio.reshape(num_samples, -1).sum(1).mean()
+        # Each side summed over its own batch dims first: a posterior and a prior may
+        # split the weights differently into batch and event (Independent or not).
+        log_q = q.log_prob(w).reshape(num_samples, -1).sum(1)
+        log_p = p.log_prob(w).reshape(num_samples, -1).sum(1)
+        return (log_q - log_p).mean()
 
 
 class WeightPosteriorLayer(VariationalLayer):
