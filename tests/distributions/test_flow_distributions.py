@@ -32,7 +32,12 @@ def make(name: str, features: int, condition_size: int | None = None) -> Flow:
     return randomise(FLOWS[name](features, condition_size)).double()
 
 
-@pytest.mark.parametrize("name", list(FLOWS))
+# A coupling needs two parts, so the coupling flows refuse 1-D data (tested below) and
+# are integrated in 2-D only.
+ONE_DIMENSIONAL = [name for name in FLOWS if name not in ("realnvp", "nsf-coupling")]
+
+
+@pytest.mark.parametrize("name", ONE_DIMENSIONAL)
 @pytest.mark.parametrize("conditional", [False, True], ids=["plain", "conditioned"])
 def test_one_dimensional_flow_integrates_to_one(name: str, conditional: bool) -> None:
     # Trapezoid rule on [-12, 12] with h = 1e-3: the density is smooth (C^1 for the
@@ -84,7 +89,7 @@ def test_log_prob_of_samples_is_finite_and_matches_the_transformed_distribution(
     assert d.rsample((2,)).shape == (2, 5, 3)
 
 
-@pytest.mark.parametrize("name", list(FLOWS))
+@pytest.mark.parametrize("name", ONE_DIMENSIONAL)
 def test_samples_follow_the_flow_density(name: str) -> None:
     # 1-D: the sample mean against the quadrature mean. 4000 draws: the standard error
     # is sigma/63, tolerance 5 of those
@@ -209,3 +214,16 @@ def test_invalid_values_and_conditions_get_clear_errors() -> None:
         NSF(3, 1, [0])
     with pytest.raises(ValueError, match=r"transforms\[0\]: expected condition_size None"):
         Flow(list(make("maf", 3, 2).transforms), [3])
+
+
+@pytest.mark.parametrize("name", ["realnvp", "nsf-coupling"])
+@pytest.mark.parametrize("condition_size", [None, 2], ids=["plain", "conditioned"])
+def test_coupling_flows_refuse_one_feature(name: str, condition_size: int | None) -> None:
+    # One feature cannot be split into a kept and a transformed part: without this check
+    # RealNVP(1) built identity couplings and couplings whose network had no input.
+    with pytest.raises(
+        ValueError, match=r"features: a coupling flow needs at least 2 features .* found 1; "
+        r"for 1-D data use MAF, or NSF without coupling=True",
+    ):  # fmt: skip
+        FLOWS[name](1, condition_size)
+    assert FLOWS[name](2, condition_size).event_shape == (2,)

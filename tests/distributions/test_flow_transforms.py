@@ -221,6 +221,15 @@ def test_invalid_constructor_arguments() -> None:
         RQSplineCouplingTransform(3, bound=-1)
     with pytest.raises(ValueError, match="mask: expected 3 bools, found shape \\(2,\\)"):
         AffineCouplingTransform(3, mask=[True, False])
+    with pytest.raises(ValueError, match="mask: keeps all 3 entries, so the coupling transforms"):
+        AffineCouplingTransform(3, mask=[True, True, True])
+    with pytest.raises(ValueError, match="mask: keeps no entry and there is no condition"):
+        RQSplineCouplingTransform(3, mask=[False, False, False])
+    with pytest.raises(ValueError, match="mask: keeps no entry and there is no condition"):
+        AffineCouplingTransform(1)  # the default mask keeps features // 2 = 0 entries
+    # With a condition, a coupling that keeps nothing is a conditional elementwise map.
+    conditional = AffineCouplingTransform(1, [4], condition_size=2)
+    assert conditional.conditioned(torch.zeros(3, 2))(torch.zeros(3, 1)).shape == (3, 1)
     with pytest.raises(ValueError, match="permutation: expected a permutation"):
         Permutation([0, 2])
     with pytest.raises(TypeError, match="features: expected an int"):

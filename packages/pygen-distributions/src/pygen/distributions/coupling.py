@@ -32,12 +32,15 @@ class CouplingTransform(FlowTransform):
         elementwise: The elementwise monotonic map (private helpers of this package).
         hidden_sizes: Sizes of the MLP's hidden layers.
         mask: ``D`` bools, ``True`` for the entries kept (which parameterise the others);
-            by default the first ``D // 2``.
+            by default the first ``D // 2``. At least one entry must be transformed, and,
+            without a condition, at least one kept.
         condition_size: Length of an optional conditioning vector (an MLP input).
 
     Raises:
         TypeError: If ``features`` is not an int.
-        ValueError: If a size is not positive or ``mask`` has the wrong length.
+        ValueError: If a size is not positive, ``mask`` has the wrong length, keeps every
+            entry, or keeps none without a condition (``features=1`` without a condition:
+            there is nothing to couple).
     """
 
     def __init__(
@@ -59,11 +62,22 @@ class CouplingTransform(FlowTransform):
             raise ValueError(
                 f"mask: expected {self.features} bools, found shape {tuple(keep.shape)}"
             )
+        n_keep = int(keep.sum())
+        if n_keep == self.features:
+            raise ValueError(
+                f"mask: keeps all {self.features} entries, so the coupling transforms nothing; "
+                "expected at least one False"
+            )
+        if n_keep == 0 and self.condition_size is None:
+            raise ValueError(
+                "mask: keeps no entry and there is no condition, so the network has no input "
+                "and the coupling is a fixed elementwise map; expected at least one True "
+                "(or a condition_size)"
+            )
         self.register_buffer("mask", keep)
         index = torch.arange(self.features)
         # [kept, moved] back to the original positions
         self.register_buffer("unshuffle", torch.argsort(torch.cat([index[keep], index[~keep]])))
-        n_keep = int(keep.sum())
         self.num_transformed = self.features - n_keep
         sizes = [
             n_keep + (self.condition_size or 0),
@@ -114,7 +128,8 @@ class AffineCouplingTransform(CouplingTransform):
 
     Raises:
         TypeError: If ``features`` is not an int.
-        ValueError: If a size is not positive or ``mask`` has the wrong length.
+        ValueError: If a size is not positive or ``mask`` is refused (see
+            :class:`CouplingTransform`).
 
     Example:
         >>> import torch
@@ -149,7 +164,8 @@ class RQSplineCouplingTransform(CouplingTransform):
 
     Raises:
         TypeError: If ``features`` or ``bins`` is not an int.
-        ValueError: If a size or ``bound`` is not positive or ``mask`` has the wrong length.
+        ValueError: If a size or ``bound`` is not positive or ``mask`` is refused (see
+            :class:`CouplingTransform`).
 
     Example:
         >>> import torch

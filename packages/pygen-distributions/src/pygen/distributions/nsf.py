@@ -41,7 +41,8 @@ class NSF(Flow):
 
     Raises:
         TypeError: If a count is not an int.
-        ValueError: If a count or ``bound`` is not positive.
+        ValueError: If a count or ``bound`` is not positive, or ``features`` is 1 with
+            ``coupling=True`` (a coupling needs two parts).
 
     Example:
         >>> import torch

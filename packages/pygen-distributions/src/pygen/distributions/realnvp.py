@@ -18,7 +18,19 @@ __all__ = ["RealNVP"]
 def coupling_stack(
     make: type[CouplingTransform], features: int, num_transforms: int, **kwargs: object
 ) -> list[FlowTransform]:
-    """``num_transforms`` couplings whose kept halves alternate (first half, second half)."""
+    """``num_transforms`` couplings whose kept halves alternate (first half, second half).
+
+    Raises:
+        ValueError: If ``features < 2``: a coupling keeps some entries to parameterise
+            the others, and one entry cannot be split (half the transforms would be the
+            identity, the other half maps with parameters that ignore ``x``).
+    """
+    if features < 2:
+        raise ValueError(
+            f"features: a coupling flow needs at least 2 features (some kept to "
+            f"parameterise the others), found {features}; for 1-D data use MAF, or NSF "
+            "without coupling=True"
+        )
     num_transforms = check_count("num_transforms", num_transforms, 1)
     first_half = torch.arange(features) < features // 2
     return [
@@ -43,7 +55,8 @@ class RealNVP(Flow):
 
     Raises:
         TypeError: If a count is not an int.
-        ValueError: If a count is not positive.
+        ValueError: If a count is not positive, or ``features`` is 1 (a coupling needs
+            two parts; use :class:`MAF` or :class:`NSF` for 1-D data).
 
     Example:
         >>> import torch
