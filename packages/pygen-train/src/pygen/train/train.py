@@ -53,6 +53,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from pygen.train._finished import report_finished_run
 from pygen.train._metrics import (
     EvalMode,
     RunningMetrics,
@@ -516,6 +517,8 @@ class _Trainer:
             self._call_hooks("on_train_start")
             if self.checkpoint_path is None and self.is_main_process:
                 warn_unsaved_preemption(where)
+            if self.is_main_process:
+                report_finished_run(where, self._run, self._limit_reached(), self.checkpoint_path)
             self._started = self._last_checkpoint = time.monotonic()
             with self._signals:
                 while self.stop_reason is None:
