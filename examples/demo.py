@@ -39,6 +39,7 @@ from pygen.callbacks import (
     TBCompletionsCallback,
     TBImagesCallback,
     TBMetricsCallback,
+    make_labelled_images_grid,
 )
 from pygen.distributions.pixelcnn import PixelCNNBernoulliDistribution
 from pygen.layers import Categorical, ClassifierNet
@@ -155,8 +156,17 @@ def train_pixelcnn(
     )
     observed = torch.where(top_half, digits, torch.full_like(digits, 0.5))
     rows = torch.cat([digits[:, None], observed[:, None], completions.transpose(0, 1)], dim=1)
-    enlarged = nn.functional.interpolate(rows.flatten(0, 1).float().cpu(), scale_factor=4)
-    grid = make_grid(enlarged.clamp(0, 1), nrow=8, padding=4, pad_value=0.5)
+    # The legend: the first row's titles name the columns.
+    columns = ["original", "observed", *(f"drawn {i + 1}" for i in range(6))]
+    titles = columns + [""] * (rows.shape[0] - 1) * rows.shape[1]
+    grid = make_labelled_images_grid(
+        rows.flatten(0, 1).float().cpu(),
+        titles,
+        ncols=rows.shape[1],
+        cell_inches=1.4,
+        title="each row: a test digit, its top half (the grey bottom is hidden), "
+        "and 6 bottom halves drawn by the PixelCNN",
+    )
     ImageFolderWriter(images).write("completions_large", grid, args.pixelcnn_epochs)
     writer.close()
     return metrics

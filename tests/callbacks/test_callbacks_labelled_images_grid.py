@@ -41,3 +41,27 @@ def test_titles_are_drawn():
     other = make_labelled_images_grid(images, ["dog"] * 2, ncols=2, dpi=30)
     assert torch.equal(one, same)
     assert not torch.equal(one, other)
+
+
+def _red_pixels(grid: torch.Tensor) -> int:
+    red, green, blue = grid
+    return int(((red > 0.7) & (green < 0.3) & (blue < 0.3)).sum())
+
+
+def test_a_title_line_and_title_colours_are_drawn():
+    images = torch.zeros(2, 1, 8, 8)
+    plain = make_labelled_images_grid(images, ["cat", "dog"], ncols=2, dpi=30)
+    titled = make_labelled_images_grid(
+        images, ["cat", "dog"], ncols=2, dpi=30, title="what the titles are"
+    )
+    assert titled.shape == plain.shape  # the line takes room inside the same figure
+    assert not torch.equal(titled, plain)
+    assert _red_pixels(plain) == 0
+    coloured = make_labelled_images_grid(
+        images, ["cat", "dog"], ncols=2, dpi=30, colors=["black", "red"]
+    )
+    assert _red_pixels(coloured) > 0
+    with pytest.raises(ValueError, match=r"one colour per image; got 1 colours for 2 images"):
+        make_labelled_images_grid(images, ["cat", "dog"], colors=["red"])
+    with pytest.raises(TypeError, match=r"title must be a string or None; got int"):
+        make_labelled_images_grid(images, ["cat", "dog"], title=3)

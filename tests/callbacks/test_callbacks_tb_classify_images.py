@@ -91,3 +91,40 @@ def test_probs_only_output_is_accepted(tmp_path, stand_in, data):
         None, "c", data.labelled_images(25), LABELS, folder=tmp_path
     )
     assert callback.predict(stand_in(trainable=ProbsOnly(), epoch=0)) == ["middle"] * 25
+
+
+class _AlwaysFirst(torch.nn.Module):
+    """Predicts class 0 for every image."""
+
+    def forward(self, images):
+        logits = torch.zeros(len(images), len(LABELS))
+        logits[:, 0] = 1.0
+        return D.Categorical(logits=logits)
+
+
+def _red_pixels(grid: torch.Tensor) -> int:
+    red, green, blue = grid
+    return int(((red > 0.7) & (green < 0.3) & (blue < 0.3)).sum())
+
+
+def test_mistakes_are_titled_in_red_with_the_true_class(tmp_path):
+    images = torch.rand(25, 1, 6, 6)
+    trainer = type("T", (), {"trainable": _AlwaysFirst(), "epoch": 0})()
+    labels = torch.zeros(25, dtype=torch.long)
+    right = TBClassifyImagesCallback(
+        None, "c", TensorDataset(images, labels), LABELS, dpi=30, folder=tmp_path
+    )
+    assert right.true_classes == [0] * 25
+    assert _red_pixels(right.make_image(trainer)) == 0
+    labels[3] = 2  # one mistake
+    wrong = TBClassifyImagesCallback(
+        None, "c", TensorDataset(images, labels), LABELS, dpi=30, folder=tmp_path
+    )
+    assert wrong.true_classes[3] == 2
+    assert _red_pixels(wrong.make_image(trainer)) > 0
+    # without class labels in the dataset there is nothing to mark
+    unlabelled = TBClassifyImagesCallback(
+        None, "c", TensorDataset(images), LABELS, dpi=30, folder=tmp_path
+    )
+    assert unlabelled.true_classes is None
+    assert _red_pixels(unlabelled.make_image(trainer)) == 0

@@ -183,8 +183,8 @@ def test_fast_sample_and_completion_equal_naive(hidden_sizes, condition_size) ->
     made.resample_mask(2)  # a random ordering
     condition = None if condition_size is None else torch.randn(4, 3, dtype=torch.float64)
     shape = (8,) if condition is None else (2,)
-    fast = made.sample(shape, condition, _seeded(1))
-    assert torch.equal(fast, made.sample(shape, condition, _seeded(1), method="naive"))
+    fast = made.sample(shape, condition, generator=_seeded(1))
+    assert torch.equal(fast, made.sample(shape, condition, generator=_seeded(1), method="naive"))
     mask = torch.rand(fast.shape, generator=_seeded(2)) < 0.5
     kwargs = {"condition": condition, "sample_shape": (3,), "temperature": 0.6}
     done = made.complete(fast, mask, generator=_seeded(3), **kwargs)
@@ -196,7 +196,7 @@ def test_fast_sample_and_completion_equal_naive(hidden_sizes, condition_size) ->
     empty = torch.zeros(2, 5, dtype=torch.bool)
     nothing = made.complete(torch.zeros(2, 5), empty, shape, condition, generator=_seeded(1))
     assert torch.equal(nothing, fast)
-    assert torch.equal(made.sample(shape, condition, _seeded(1), temperature=1.0), fast)
+    assert torch.equal(made.sample(shape, condition, generator=_seeded(1), temperature=1.0), fast)
 
 
 def test_completion_errors() -> None:

@@ -63,7 +63,7 @@ def test_completion_argument_errors_name_what_was_expected() -> None:
     model = PixelCNNBernoulliDistribution([1, 4, 4], **TINY)
     x = torch.zeros(2, 1, 4, 4)
     mask = torch.zeros(1, 4, 4, dtype=torch.bool)
-    with pytest.raises(TypeError, match=r"images: expected a torch\.Tensor"):
+    with pytest.raises(TypeError, match=r"x: expected a torch\.Tensor"):
         model.complete([0.0], mask)
     with pytest.raises(ValueError, match=r"x: expected shape \[\.\.\., 1, 4, 4\]"):
         model.complete(torch.zeros(2, 4, 4), mask)

@@ -118,6 +118,12 @@ def test_condition_map_model_binds_maps_and_completes() -> None:
         x[0], mask, (4,), maps, temperature=0.5, generator=torch.Generator().manual_seed(1)
     )
     assert torch.equal(done, same)
+    with pytest.warns(DeprecationWarning, match=r"images= is now called x="):
+        old = d.complete(
+            images=x[0], observed_mask=mask, sample_shape=(4,), temperature=0.5,
+            generator=torch.Generator().manual_seed(1),
+        )  # fmt: skip
+    assert torch.equal(old, same)
 
 
 def test_complete_needs_a_model_with_complete() -> None:
@@ -132,5 +138,5 @@ def test_complete_needs_a_model_with_complete() -> None:
             return torch.zeros(*sample_shape, *condition.shape[:-1], 3)
 
     d = ConditionalAutoregressive(NoComplete())(torch.zeros(2, 2))
-    with pytest.raises(TypeError, match=r"NoComplete has no complete\(images, observed_mask"):
+    with pytest.raises(TypeError, match=r"NoComplete has no complete\(x, observed_mask"):
         d.complete(torch.zeros(3), torch.zeros(3, dtype=torch.bool))

@@ -20,6 +20,8 @@ def make_labelled_images_grid(
     ncols: int = 5,
     cell_inches: float = 2.0,
     dpi: int = 100,
+    title: str | None = None,
+    colors: Sequence[str] | None = None,
 ) -> torch.Tensor:
     """Draw ``images`` in a grid with ``ncols`` columns, each titled with its label.
 
@@ -36,13 +38,17 @@ def make_labelled_images_grid(
         dpi: dots per inch of the rendering; the result is
             ``[3, ceil(rows * cell_inches * dpi), ceil(ncols * cell_inches * dpi)]`` pixels
             (up to rounding).
+        title: a line above the grid saying what the titles are, or None.
+        colors: ``N`` matplotlib colours, one per image title (e.g. ``"red"`` for a
+            mistake), or None for the default colour.
 
     Returns:
         A float tensor ``[3, height, width]`` in ``[0, 1]`` (RGB, ready for ``add_image``).
 
     Raises:
         TypeError: if ``images`` is not a tensor or a label is not a string.
-        ValueError: if the shapes are not images, or labels and images differ in number.
+        ValueError: if the shapes are not images, or labels (or colors) and images differ
+            in number.
 
     Example:
         >>> import torch
@@ -73,6 +79,17 @@ def make_labelled_images_grid(
                 f"make_labelled_images_grid: labels must be strings; "
                 f"got {type(label).__name__} {label!r}"
             )
+    if colors is not None:
+        colors = list(colors)
+        if len(colors) != len(labels):
+            raise ValueError(
+                f"make_labelled_images_grid: colors must give one colour per image; "
+                f"got {len(colors)} colours for {len(labels)} images"
+            )
+    if title is not None and not isinstance(title, str):
+        raise TypeError(
+            f"make_labelled_images_grid: title must be a string or None; got {type(title).__name__}"
+        )
     if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
         raise ValueError(f"make_labelled_images_grid: ncols must be an int >= 1; got {ncols!r}")
     if not cell_inches > 0 or not dpi > 0:
@@ -85,9 +102,16 @@ def make_labelled_images_grid(
     nrows = math.ceil(len(labels) / ncols)
     figure = Figure(figsize=(ncols * cell_inches, nrows * cell_inches), dpi=dpi)
     canvas = FigureCanvasAgg(figure)
+    if title is not None:
+        figure.suptitle(title)
+        # room for the line and the first row's titles: 0.75 inch
+        figure.subplots_adjust(top=1.0 - 0.75 / (nrows * cell_inches))
     for index, (image, label) in enumerate(zip(pixels, labels, strict=True)):
         axes = figure.add_subplot(nrows, ncols, index + 1)
-        axes.set_title(label)
+        if colors is None:
+            axes.set_title(label)
+        else:
+            axes.set_title(label, color=colors[index])
         axes.set_xticks([])
         axes.set_yticks([])
         if image.shape[0] == 1:

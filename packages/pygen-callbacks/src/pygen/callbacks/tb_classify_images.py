@@ -32,7 +32,10 @@ class TBClassifyImagesCallback(ImageCallback):
     callback runs ``trainer.trainable`` on the first 25 images (the first element of each
     dataset item), takes the most probable class of each (``argmax`` of the output's
     ``logits``, or of ``probs``; the original drew a random sample instead) and titles
-    the image with ``class_labels[class]``. The figure is drawn with matplotlib's Agg
+    the image with ``class_labels[class]``. Where the dataset items carry their class
+    (``(image, label)`` with an integer label), a mistake is titled in red with the true
+    class beside it, ``"5 (true 3)"``, and a line above the grid says what the titles are
+    and how many of the 25 are wrong. The figure is drawn with matplotlib's Agg
     backend on a private ``Figure`` (no pyplot state).
 
     The grid goes to TensorBoard under ``tb_name`` at step ``trainer.epoch`` and/or to
@@ -98,6 +101,7 @@ class TBClassifyImagesCallback(ImageCallback):
         self.value_range = check_value_range(self.owner, value_range)
         self.dpi = check_positive_int(self.owner, "dpi", dpi)
         self.images = first_dataset_images(self.owner, dataset, count, self.value_range)
+        self.true_classes = first_dataset_classes(dataset, count, len(self.class_labels))
 
     def check_model(self, model: Any) -> None:
         """Raise TypeError unless ``model`` is callable.
@@ -160,4 +164,43 @@ class TBClassifyImagesCallback(ImageCallback):
         """
         labels = self.predict(trainer)
         images = to_unit_images(self.owner, self.images, self.value_range, "the dataset images")
-        return make_labelled_images_grid(images, labels, ncols=_GRID_SIDE, dpi=self.dpi)
+        if self.true_classes is None:
+            return make_labelled_images_grid(
+                images, labels, ncols=_GRID_SIDE, dpi=self.dpi, title="title: predicted class"
+            )
+        truths = [self.class_labels[index] for index in self.true_classes]
+        titles = [
+            label if label == truth else f"{label} (true {truth})"
+            for label, truth in zip(labels, truths, strict=True)
+        ]
+        mistakes = [label != truth for label, truth in zip(labels, truths, strict=True)]
+        colors = ["red" if mistake else "black" for mistake in mistakes]
+        wrong = sum(mistakes)
+        title = f"title: predicted class; in red, a mistake (true class); {wrong} of 25 wrong"
+        return make_labelled_images_grid(
+            images, titles, ncols=_GRID_SIDE, dpi=self.dpi, title=title, colors=colors
+        )
+
+
+def first_dataset_classes(dataset: Any, count: int, num_classes: int) -> list[int] | None:
+    """The true class indices of the first ``count`` items, or None where they have none.
+
+    An item's class is its second element when that is an integer (or a one-element
+    integer tensor) in ``range(num_classes)``; otherwise the grid shows predictions only.
+    """
+    classes = []
+    for index in range(count):
+        item = dataset[index]
+        if not isinstance(item, tuple | list) or len(item) < 2:
+            return None
+        label = item[1]
+        if isinstance(label, torch.Tensor):
+            if label.numel() != 1 or label.is_floating_point() or label.is_complex():
+                return None
+            label = int(label.item())
+        if isinstance(label, bool) or not isinstance(label, int):
+            return None
+        if not 0 <= label < num_classes:
+            return None
+        classes.append(label)
+    return classes

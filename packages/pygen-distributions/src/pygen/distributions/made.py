@@ -36,6 +36,7 @@ from pygen.distributions._completion import (
     check_temperature,
     flatten_generation,
 )
+from pygen.distributions._deprecation import keyword_only_from
 from pygen.distributions._validation import (
     broadcast_condition_batch,
     check_condition,
@@ -359,28 +360,32 @@ class MADE(nn.Module):
 
     # ----------------------------------------------------------------- sample
 
+    @keyword_only_from(3, ("generator",))
     def sample(
         self,
         sample_shape: Sequence[int] | torch.Size = (),
         condition: Tensor | None = None,
-        generator: torch.Generator | None = None,
         *,
         temperature: float = 1.0,
         method: Literal["fast", "naive"] = "fast",
+        generator: torch.Generator | None = None,
     ) -> Tensor:
         """Draw binary vectors in the current ordering.
 
         Runs in ``torch.no_grad()`` with the module in eval mode (its mode is restored).
+        ``temperature``, ``method`` and ``generator`` are keywords, as for :meth:`complete`
+        and PixelCNN's ``sample`` (passing ``generator`` positionally still works, with a
+        DeprecationWarning).
 
         Args:
             sample_shape: Leading sample dims.
             condition: For a conditional model, ``[*B, D]`` conditioning vectors; the
                 result then has shape ``sample_shape + B + event_shape``.
-            generator: Source of the uniforms (one per variable, drawn up front).
             temperature: Positive; every logit is divided by it (``1`` is the model, ``-> 0``
                 greedy decoding, each variable its most probable value).
             method: ``"fast"`` (incremental first layer, one output logit per variable)
                 or ``"naive"`` (one full network pass per variable, the reference).
+            generator: Source of the uniforms (one per variable, drawn up front).
 
         Returns:
             A tensor of 0.0/1.0 of shape ``sample_shape + event_shape`` (plus the

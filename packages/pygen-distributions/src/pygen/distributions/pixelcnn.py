@@ -51,6 +51,7 @@ from pygen.distributions._completion import (
     check_temperature,
     flatten_generation,
 )
+from pygen.distributions._deprecation import keyword_only_from, renamed_keyword
 from pygen.distributions._discretized import snap_to_grid
 from pygen.distributions._pixelcnn_network import GatedPixelCNNNetwork
 from pygen.distributions._pixelcnn_sampling import fast_sample, naive_sample
@@ -270,31 +271,34 @@ class _PixelCNNBase(nn.Module, abc.ABC):
 
     # ------------------------------------------------------------------ sample
 
+    @keyword_only_from(3, ("method", "generator"))
     def sample(
         self,
         sample_shape: Sequence[int] | torch.Size = (),
         condition: Tensor | None = None,
-        method: SampleMethod = "fast",
-        generator: torch.Generator | None = None,
         *,
         temperature: float = 1.0,
+        method: SampleMethod = "fast",
+        generator: torch.Generator | None = None,
     ) -> Tensor:
         """Draw images autoregressively.
 
         Runs in ``torch.no_grad()`` with the module in eval mode (its mode is restored),
-        so dropout is off.
+        so dropout is off. ``temperature``, ``method`` and ``generator`` are keywords, as
+        for :meth:`complete` and MADE's ``sample`` (passing ``method`` and ``generator``
+        positionally still works, with a DeprecationWarning).
 
         Args:
             sample_shape: Leading sample dims.
             condition: For a conditional model, conditions ``[*B, *condition_shape]``; the
                 result then has shape ``sample_shape + B + event_shape``.
+            temperature: Positive; ``1`` samples the model itself, smaller values sharpen
+                every per-sub-pixel distribution towards its mode (see the class
+                docstring for what it does to this head).
             method: ``"fast"`` (default; cached activations, ``O(depth)`` per pixel) or
                 ``"naive"`` (one full network pass per sub-pixel, the reference).
             generator: Source of the uniforms (one set per sub-pixel, drawn up front),
                 so both methods give the same images for the same seed.
-            temperature: Positive; ``1`` samples the model itself, smaller values sharpen
-                every per-sub-pixel distribution towards its mode (see the class
-                docstring for what it does to this head).
 
         Returns:
             Images of shape ``sample_shape + event_shape`` (plus the condition's batch
@@ -309,9 +313,10 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         """
         return self._generate(sample_shape, condition, None, None, method, generator, temperature)
 
+    @renamed_keyword("images", "x")
     def complete(
         self,
-        images: Tensor,
+        x: Tensor,
         observed_mask: Tensor,
         sample_shape: Sequence[int] | torch.Size = (),
         condition: Tensor | None = None,
@@ -320,7 +325,7 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         method: SampleMethod = "fast",
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """Fill in the unobserved sub-pixels of ``images``, keeping the observed ones.
+        """Fill in the unobserved sub-pixels of ``x``, keeping the observed ones.
 
         Sub-pixels are visited in the model's raster order (rows, columns, channels);
         each unobserved one is drawn from its conditional given every sub-pixel before it,
@@ -337,8 +342,10 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         observed in the whole batch cost no network work.
 
         Args:
-            images: ``[*B1, C, H, W]`` images; only the observed entries are read (and
-                must be in the support), the others may hold anything.
+            x: ``[*B1, C, H, W]`` images; only the observed entries are read (and must
+                be in the support), the others may hold anything. (``x`` as in
+                :meth:`log_prob` and MADE's ``complete``; the old keyword ``images=``
+                still works, with a DeprecationWarning.)
             observed_mask: ``[*B2, C, H, W]`` bools, ``True`` where observed; ``B1``,
                 ``B2`` and the condition's batch dims broadcast to ``B``.
             sample_shape: Leading sample dims: completions per image.
@@ -351,9 +358,9 @@ class _PixelCNNBase(nn.Module, abc.ABC):
             Completed images of shape ``sample_shape + B + event_shape``.
 
         Raises:
-            TypeError: If ``images`` is not a tensor, ``observed_mask`` not a bool
+            TypeError: If ``x`` is not a tensor, ``observed_mask`` not a bool
                 tensor, or another argument as for :meth:`sample`.
-            ValueError: If ``images`` or ``observed_mask`` does not end in
+            ValueError: If ``x`` or ``observed_mask`` does not end in
                 ``event_shape``, the batch dims do not broadcast, an observed value is
                 outside the support, or another argument as for :meth:`sample`.
 
@@ -369,7 +376,9 @@ class _PixelCNNBase(nn.Module, abc.ABC):
             (torch.Size([3, 2, 1, 4, 4]), True)
         """
         dtype = self._param_like().dtype
-        filled = check_observed(images, observed_mask, self._event_shape, dtype, self._check_value)
+        filled = check_observed(
+            x, observed_mask, self._event_shape, dtype, self._check_value, name="x"
+        )
         return self._generate(
             sample_shape, condition, filled, observed_mask, method, generator, temperature
         )

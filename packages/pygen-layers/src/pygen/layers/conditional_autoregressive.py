@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.distributions import Distribution, constraints
 
+from pygen.distributions._deprecation import renamed_keyword
 from pygen.distributions._validation import check_no_trailing_one
 from pygen.layers._params import check_tensor, describe, params_size_method
 
@@ -81,37 +82,37 @@ class _ConditionedDistribution(Distribution):
         """
         return self.model.sample(torch.Size(sample_shape), self.condition, **kwargs)
 
+    @renamed_keyword("images", "x")
     def complete(
         self,
-        images: torch.Tensor,
+        x: torch.Tensor,
         observed_mask: torch.Tensor,
         sample_shape: torch.Size | tuple[int, ...] = (),
         **kwargs: Any,
     ) -> torch.Tensor:
-        """``model.complete(images, observed_mask, sample_shape, condition, **kwargs)``.
+        """``model.complete(x, observed_mask, sample_shape, condition, **kwargs)``.
 
-        Keeps the observed entries of ``images`` and draws the rest given the bound
+        Keeps the observed entries of ``x`` and draws the rest given the bound
         condition; see the model's ``complete`` (``temperature=``, ``method=``,
-        ``generator=``).
+        ``generator=``). The old keyword ``images=`` for ``x`` still works, with a
+        DeprecationWarning.
 
         Raises:
             TypeError: If the wrapped model has no ``complete``.
         """
         complete = getattr(self.model, "complete", None)
         if not callable(complete):
-            raise TypeError(
-                f"{type(self.model).__name__} has no complete(images, observed_mask, ...)"
-            )
-        if isinstance(images, torch.Tensor):
+            raise TypeError(f"{type(self.model).__name__} has no complete(x, observed_mask, ...)")
+        if isinstance(x, torch.Tensor):
             check_no_trailing_one(
-                images.shape,
+                x.shape,
                 self.batch_shape,
                 self.event_shape,
-                name="images",
+                name="x",
                 owner="ConditionalAutoregressive.complete",
                 against="the condition has batch shape",
             )
-        return complete(images, observed_mask, torch.Size(sample_shape), self.condition, **kwargs)
+        return complete(x, observed_mask, torch.Size(sample_shape), self.condition, **kwargs)
 
     def __repr__(self) -> str:
         return (

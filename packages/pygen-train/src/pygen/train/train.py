@@ -54,6 +54,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from pygen.train._checkpoint_checks import check_metric_names
+from pygen.train._finished import report_finished_run
 from pygen.train._forward import FirstCallCheck, ObjectiveModule
 from pygen.train._metrics import (
     EvalMode,
@@ -461,6 +462,8 @@ class _Trainer:
             self._call_hooks("on_train_start")
             if self.checkpoint_path is None and self.is_main_process:
                 warn_unsaved_preemption(where)
+            if self.is_main_process:
+                report_finished_run(where, self._run, self._limit_reached(), self.checkpoint_path)
             self._started = self._last_checkpoint = time.monotonic()
             with self._signals:
                 while self.stop_reason is None:

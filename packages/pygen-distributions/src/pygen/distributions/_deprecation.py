@@ -1,0 +1,89 @@
+"""Old spellings of arguments that keep working for a while, with a DeprecationWarning (private).
+
+Two decorators, so that a method's signature shows only the current spelling:
+:func:`renamed_keyword` accepts an argument's old keyword, and
+:func:`keyword_only_from` accepts positionally what is now keyword-only.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = ["keyword_only_from", "renamed_keyword"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def renamed_keyword(old: str, new: str) -> Callable[[F], F]:
+    """Accept ``old=`` for the argument now called ``new``, with a DeprecationWarning.
+
+    Raises (from the decorated function):
+        TypeError: If both ``old`` and ``new`` are given.
+    """
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if old in kwargs:
+                if new in kwargs:
+                    raise TypeError(
+                        f"{function.__qualname__}: got both {new}= and its old name {old}=; "
+                        f"pass {new}= only"
+                    )
+                warnings.warn(
+                    f"{function.__qualname__}: the argument {old}= is now called {new}=; "
+                    f"{old}= will be removed",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def keyword_only_from(positional: int, names: tuple[str, ...]) -> Callable[[F], F]:
+    """Accept ``names`` (now keyword-only) as positional arguments after the first ``positional``.
+
+    ``positional`` counts ``self``. Positional use warns with a DeprecationWarning.
+
+    Raises (from the decorated function):
+        TypeError: If there are more positional arguments than ``names`` can take, or one
+            is given both positionally and by keyword.
+    """
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            extra = args[positional:]
+            if not extra:
+                return function(*args, **kwargs)
+            if len(extra) > len(names):
+                raise TypeError(
+                    f"{function.__qualname__}: expected at most {positional - 1} positional "
+                    f"arguments after self, then keywords {names}; found {len(args) - 1}"
+                )
+            moved = names[: len(extra)]
+            for name, value in zip(moved, extra, strict=True):
+                if name in kwargs:
+                    raise TypeError(
+                        f"{function.__qualname__}: got {name} both positionally and as {name}="
+                    )
+                kwargs[name] = value
+            spelled = ", ".join(f"{name}=" for name in moved)
+            warnings.warn(
+                f"{function.__qualname__}: pass {spelled} by keyword; positional use will be "
+                "removed",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return function(*args[:positional], **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
