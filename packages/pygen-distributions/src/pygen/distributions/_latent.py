@@ -5,7 +5,8 @@ the right methods), so this module checks what they return and turns a mismatch 
 error that names the part, the shape expected and the shape found. It also holds the one
 rule for relaxing a discrete posterior: a ``Bernoulli`` becomes a ``RelaxedBernoulli`` and
 a ``OneHotCategorical`` a ``RelaxedOneHotCategorical`` (Gumbel-softmax, Concrete) with the
-same logits, inside the same ``Independent`` wrappers.
+same logits, inside the same ``Independent`` wrappers, and the check that the prior's
+support holds the encoder's samples.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from torch.distributions import (
     OneHotCategorical,
     RelaxedBernoulli,
     RelaxedOneHotCategorical,
+    constraints,
 )
 
 __all__ = [
     "check_distribution",
+    "check_support",
     "describe_distribution",
     "relax",
 ]
@@ -163,4 +166,57 @@ def relax(
     raise TypeError(
         f"encoder q(z|x): {name} cannot be reparameterised (has_rsample=False), so the "
         f"ELBO's gradient cannot reach the encoder through its samples; {advice}"
+    )
+
+
+def _is_real(support: constraints.Constraint) -> bool:
+    while isinstance(support, constraints.independent):
+        support = support.base_constraint
+    return isinstance(support, type(constraints.real))
+
+
+def check_support(prior: Any, q: Any, z: Tensor) -> None:
+    """Check that the prior's support holds the samples ``z`` of the encoder's q(z|x).
+
+    A prior over part of the space (``Gamma``, ``Exponential``, ``Beta``, ``Uniform``)
+    with an encoder over all of it (``Normal``) gives ``log p(z) = -inf`` or torch's
+    support error at some samples, or an infinite closed-form KL for every example.
+    Non-finite samples are left to the trainer's non-finite checks; a prior whose
+    support is all reals, or is not a known constraint, is not checked.
+
+    Args:
+        prior: p(z).
+        q: The encoder's q(z|x) that drew ``z``.
+        z: Samples, ``[n, batch, *latent_event_shape]``.
+
+    Raises:
+        ValueError: If a finite sample lies outside the prior's support; the message
+            names both distributions, both supports and the first such sample.
+    """
+    support = getattr(prior, "support", None)
+    if (
+        not isinstance(support, constraints.Constraint)
+        or isinstance(support, type(constraints.dependent))
+        or _is_real(support)
+    ):
+        return
+    event_dims = len(getattr(prior, "event_shape", ()))
+    inside = support.check(z)
+    finite = torch.isfinite(z)
+    if event_dims:
+        finite = finite.flatten(-event_dims).all(-1)
+    outside = finite & ~inside
+    if not bool(outside.any()):
+        return
+    first = tuple(int(i) for i in outside.nonzero()[0])
+    q_support = getattr(q, "support", None)
+    q_text = f" (support {q_support})" if isinstance(q_support, constraints.Constraint) else ""
+    raise ValueError(
+        f"prior p(z): expected the encoder's samples z ~ q(z|x) in the prior's support "
+        f"{support}, found samples outside it ({int(outside.sum())} of {outside.numel()}, "
+        f"first at sample {first[0]} of example {first[1]}): q(z|x) is "
+        f"{describe_distribution(q)}{q_text} and p(z) is {describe_distribution(prior)}; use "
+        "an encoder whose samples lie in that support (e.g. a TransformedDistribution "
+        "through the support's transform, torch.distributions.biject_to) or a prior over "
+        "the encoder's support"
     )

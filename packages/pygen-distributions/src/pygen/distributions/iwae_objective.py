@@ -23,7 +23,8 @@ class IWAEObjective:
     Called with ``(model, batch)``, where ``batch[0]`` is the data and ``model`` a
     :class:`~pygen.distributions.VAE`, it returns ``(iwae, metrics)``: ``iwae`` is
     ``model.iwae(batch[0], k)`` (shape ``[batch]``, nats, evaluated in chunks of
-    ``chunk_size`` samples so ``k = 5000`` fits in memory) and ``metrics`` holds it as
+    ``chunk_size`` samples so ``k = 5000`` fits in memory, with gradients too: each chunk
+    is then recomputed in the backward pass) and ``metrics`` holds it as
     ``iwae_<k>`` (e.g. ``iwae_5000``), with the one-sample ELBO and its terms (``elbo``,
     ``reconstruction``, ``kl``; exact discrete samples, never the relaxation, since the
     model is evaluated in evaluation mode). Both are lower bounds on ``log p(x)``; IWAE-k

@@ -28,9 +28,15 @@ from typing import Any, Literal, NamedTuple
 import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution, kl_divergence
+from torch.utils.checkpoint import checkpoint
 
 from pygen.distributions._distribution_apply import apply_to_distribution
-from pygen.distributions._latent import check_distribution, describe_distribution, relax
+from pygen.distributions._latent import (
+    check_distribution,
+    check_support,
+    describe_distribution,
+    relax,
+)
 from pygen.distributions._validation import check_count, check_sample_shape
 
 __all__ = ["VAE", "ELBOTerms"]
@@ -371,6 +377,7 @@ class VAE(nn.Module):
             exact = harden(z)
         else:
             z = exact = q.sample((num_samples,))
+        check_support(prior, q, exact)
         reconstruction = self._decoder_log_prob(z, x).mean(0)
         kl = self._kl(q, prior)
         analytic = kl is not None
@@ -399,7 +406,11 @@ class VAE(nn.Module):
         bound on ``log p(x)`` in expectation, tighter as ``k`` grows (``k = 1`` is the
         ELBO); not the log-likelihood. Discrete latents use exact samples of q (never the
         relaxation), so this bounds the discrete model. Gradients flow where q can be
-        reparameterised (the IWAE training objective of Burda et al.).
+        reparameterised (the IWAE training objective of Burda et al.). With gradients on
+        and ``k > chunk_size``, each chunk keeps only its ``[batch]`` result and is
+        recomputed, with the same random numbers, in the backward pass
+        (``torch.utils.checkpoint``): memory stays that of one chunk whatever ``k``, for
+        about one more forward pass of the chunks.
 
         Args:
             x: A batch, ``[batch, *event_shape]``.
@@ -410,19 +421,32 @@ class VAE(nn.Module):
             IWAE-k per example.
 
         Raises:
-            ValueError: If ``k`` or ``chunk_size`` is below 1, or a part returns the
-                wrong shapes.
+            ValueError: If ``k`` or ``chunk_size`` is below 1, a part returns the
+                wrong shapes, or a sample of q(z|x) lies outside the prior's support.
         """
         k = check_count("k", k, 1)
         chunk = self.chunk_size if chunk_size is None else check_count("chunk_size", chunk_size, 1)
         q = self.posterior(x)
         prior = self._prior_for(q)
         draw = q.rsample if getattr(q, "has_rsample", False) else q.sample
+
+        def chunk_bound(x: Tensor, n: int) -> Tensor:
+            z = draw((n,))
+            check_support(prior, q, z)
+            log_w = self._decoder_log_prob(z, x) + prior.log_prob(z) - q.log_prob(z)
+            return torch.logsumexp(log_w, dim=0)
+
+        # With gradients, each chunk keeps only its [batch] result and is recomputed
+        # (same random numbers) in the backward pass: memory of one chunk, not of k.
+        recompute = k > chunk and torch.is_grad_enabled()
         parts = []
         for start in range(0, k, chunk):
-            z = draw((min(chunk, k - start),))
-            log_w = self._decoder_log_prob(z, x) + prior.log_prob(z) - q.log_prob(z)
-            parts.append(torch.logsumexp(log_w, dim=0))
+            n = min(chunk, k - start)
+            if recompute:
+                part = checkpoint(chunk_bound, x, n, use_reentrant=False, preserve_rng_state=True)
+            else:
+                part = chunk_bound(x, n)
+            parts.append(part)
         return torch.logsumexp(torch.stack(parts), dim=0) - math.log(k)
 
     # ------------------------------------------------------------------------- generation
