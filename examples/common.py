@@ -7,7 +7,7 @@ name from any working directory.
 Every example takes the original pygen options:
 
 ``--datasets_folder``  where torchvision datasets are read from (and downloaded to);
-``--tb_folder``        the TensorBoard log folder (default: a new ``runs/<example>-<time>``);
+``--tb_folder``        the TensorBoard log folder (default: ``runs/<example>-<dataset>-<time>``);
 ``--images_folder``    where PNG image grids are written (default: ``<tb_folder>/images``);
 ``--device``           ``cpu``, ``cuda``, ``cuda:1``, ... (default ``cpu``);
 ``--max_epoch``        the number of training epochs;
@@ -35,6 +35,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 __all__ = [
     "DUMMY_RUN_EXAMPLES",
+    "DefaultsOnceFormatter",
     "ExampleRun",
     "example_parser",
     "format_nll",
@@ -44,6 +45,15 @@ __all__ = [
 
 #: How many validation/test examples a ``--dummy_run`` keeps.
 DUMMY_RUN_EXAMPLES = 256
+
+
+class DefaultsOnceFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds ``(default: ...)`` to an option's help unless the help already names its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.help is not None and "(default:" in action.help:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def example_parser(
@@ -67,9 +77,7 @@ def example_parser(
     Returns:
         A parser; an example adds its own options before parsing.
     """
-    parser = argparse.ArgumentParser(
-        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=description, formatter_class=DefaultsOnceFormatter)
     parser.add_argument(
         "--dataset", default=default_dataset, choices=list(datasets_choices), help="the data"
     )
@@ -79,7 +87,9 @@ def example_parser(
         help="where the torchvision datasets are read from and downloaded to",
     )
     parser.add_argument(
-        "--tb_folder", default=None, help="TensorBoard log folder (default: runs/<example>-<time>)"
+        "--tb_folder",
+        default=None,
+        help="TensorBoard log folder (default: runs/<example>-<dataset>-<time>)",
     )
     parser.add_argument(
         "--images_folder",

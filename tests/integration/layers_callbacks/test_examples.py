@@ -433,6 +433,13 @@ def example_problems(root: Path, run_id: str, result: dict) -> list[str]:
         problems.append(
             f"{run_id}: expected one held-out metric (accuracy, NLL or ELBO):\n{output}"
         )
+    if run_id.startswith("vae"):
+        # IWAE-k validation under val_iwae_<k> in the progress line, enlarged grids
+        if "val_iwae_100 " not in output:
+            problems.append(f"{run_id}: no val_iwae_100 in the progress line:\n{output}")
+        for stem in ("samples_large_0000.png", "reconstructions_large_0000.png"):
+            if not (root / "images" / run_id / stem).exists():
+                problems.append(f"{run_id}: no {stem} in {root / 'images' / run_id}")
     if "test ELBO" in output and "test IWAE-" not in output:
         problems.append(f"{run_id}: a VAE reports its IWAE-k bound beside its ELBO:\n{output}")
     return problems
@@ -485,3 +492,32 @@ def test_every_example_dummy_run_writes_logs_and_images(tmp_path: Path) -> None:
     assert f"classifier accuracy       {metrics['accuracy']:.4f}" in result["output"]
     assert "nats per image" in result["output"]
     assert "bits/dim" in result["output"]
+
+
+def test_vae_help_gives_one_default_per_flag_and_the_real_validation_size() -> None:
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES / "vae.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={"COLUMNS": "1000", "PATH": "", "PYTHONPATH": ":".join(sys.path)},
+    )
+    options: list[str] = []  # one string per option, its wrapped help lines joined
+    for line in completed.stdout.splitlines():
+        if line.startswith("  -"):
+            options.append(line)
+        elif options and line.startswith("    "):
+            options[-1] += " " + line.strip()
+    options = [" ".join(option.split()) for option in options if option.startswith("  --")]
+    assert any(option.startswith("--tb_folder") for option in options)
+    assert len(options) > 15, completed.stdout
+    for line in options:
+        assert line.count("(default:") <= 1, line
+    digits = datasets.load_digits()
+    validation = round(len(digits.train) / 12)  # what common.load_splits holds out
+    (iwae,) = [line for line in options if line.startswith("--val_iwae_k")]
+    assert f"all {validation} for digits" in iwae
+    assert "(default: 100)" in iwae
+    (epochs,) = [line for line in options if line.startswith("--max_epoch")]
+    assert "(default: 50 on digits" in epochs

@@ -28,7 +28,7 @@ __all__ = ["TBCompletionsCallback"]
 class TBCompletionsCallback(ImageCallback):
     """Logs dataset images, their observed parts and ``num_completions`` completions each.
 
-    For autoregressive image models with a ``complete(images, observed_mask,
+    For autoregressive image models with a ``complete(x, observed_mask,
     sample_shape, ...)`` method (``pygen.distributions``' PixelCNN family and MADE); the
     callback is duck-typed and needs nothing else of the model. Each grid row shows one
     of the first ``num_images`` images of ``dataset``: the image, its observed part (the
@@ -37,14 +37,14 @@ class TBCompletionsCallback(ImageCallback):
     (rows ``< H // 2``) is observed, which for a raster-order model is exact sampling of
     the bottom half given the top; ``observed_mask`` sets any other bool mask.
 
-    The callback calls ``model.complete(images, observed_mask, (num_completions,),
+    The callback calls ``model.complete(x, observed_mask, (num_completions,),
     temperature=temperature, generator=...)`` without gradients, the model in eval mode
     (training flags restored afterwards). With ``seed`` (the default 0) every epoch uses
     a generator seeded alike, so successive grids differ only by what the model learnt;
     ``seed=None`` passes no generator (for models whose ``complete`` takes none). With
     ``use_conditions=True`` the dataset yields ``(image, condition)`` pairs and the
     trainable is a layer (what ``LayerTrainer(..., reverse_inputs=True)`` trains):
-    the callback completes ``trainable(conditions).complete(images, observed_mask, ...)``.
+    the callback completes ``trainable(conditions).complete(x, observed_mask, ...)``.
 
     The grid goes to TensorBoard under ``tb_name`` at step ``trainer.epoch``
     (``add_image``, ``[3, H', W']``), and/or to ``<folder>/<tb_name>_<epoch:04d>.png`` when

@@ -132,7 +132,7 @@ class ConditionalAutoregressive(nn.Module):
     ``model.log_prob(x, condition)`` and whose ``sample(shape)`` is
     ``model.sample(shape, condition)``, so a network in front (e.g. ``OneHot(10)`` and a
     ``Linear``) and the model train together with ``LayerTrainer(..., reverse_inputs=True)``.
-    It also has ``complete(images, observed_mask, shape)``, the model's completion given
+    It also has ``complete(x, observed_mask, shape)``, the model's completion given
     the bound condition.
 
     Parameter transform: none; the parameters are the conditions, ``[*batch, D]`` for a
