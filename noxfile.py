@@ -403,7 +403,9 @@ def docs(session: nox.Session) -> None:
     does not reread): the API reference is generated from the packages' ``__all__``, a
     public name without a docstring or a broken cross-reference fails, every gallery
     example runs (a failing one fails), then every code example of the guides and the
-    docstrings runs as a doctest. Offline; about three minutes on two cores.
+    docstrings runs as a doctest, and docs/check_site.py checks that every internal link,
+    image and anchor of the built pages resolves. Offline; about three minutes on two
+    cores.
     """
     # the mlflow extra: MLflowLogger's docstring and the callbacks guide log a real run
     install_pygen(
@@ -423,6 +425,8 @@ def docs(session: nox.Session) -> None:
             "sphinx-build", "-W", "--keep-going", "-q", "-b", builder, "-d", doctrees,
             str(docs_folder), str(build / builder), env=env,
         )  # fmt: skip
+    # every internal link, image and anchor of the built pages resolves
+    session.run("python", str(docs_folder / "check_site.py"), str(build / "html"))
     session.log(f"the site: {build / 'html' / 'index.html'}")
 
 

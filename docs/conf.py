@@ -40,7 +40,8 @@ extensions = [
 
 # One row per package: (package, pip name, what it depends on, one line about it).
 PACKAGES = [
-    ("distributions", "torch", "Distributions torch lacks, and trainable PixelCNN and MADE."),
+    ("distributions", "torch",
+     "Distributions torch lacks, and trainable models: PixelCNN, MADE, flows, Glow, a VAE."),
     ("layers", "torch, pygen-distributions", "Layers that turn a tensor into a distribution."),
     ("train", "torch, tqdm", "The maximum-likelihood training loop."),
     ("callbacks", "torch, torchvision, tensorboard, matplotlib, pygen-train",
@@ -189,7 +190,7 @@ def api_page(package: str, depends_on: str, summary: str) -> str:
         "",
         f".. py:module:: pygen.{package}",
         "",
-        inspect.getdoc(module) or "",
+        package_description(module),
         "",
         ".. autosummary::",
         "",
@@ -209,6 +210,17 @@ def api_page(package: str, depends_on: str, summary: str) -> str:
     lines += [f".. py:module:: {name}" for name in submodules(package)
               if name.rsplit(".", 1)[1] not in module.__all__]  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def package_description(module: object) -> str:
+    """The package docstring without its first line (``pygen.x: ...``), which is the title.
+
+    The page already shows the package's name as its title and the one-line summary of
+    ``PACKAGES`` under it; the docstring's own summary line would say it a second time.
+    """
+    doc = inspect.getdoc(module) or ""
+    first, _, rest = doc.partition("\n\n")
+    return rest.strip() if first.startswith(f"{module.__name__}:") else doc
 
 
 def submodules(package: str) -> list[str]:

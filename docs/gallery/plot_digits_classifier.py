@@ -67,7 +67,7 @@ LayerTrainer(
     max_epoch=4,
     callbacks=[
         TBMetricsCallback(writer),
-        TBClassifyImagesCallback(writer, "test", test, classes, dpi=60, folder=output),
+        TBClassifyImagesCallback(writer, "test", test, classes, folder=output),
     ],
     progress=False,
 ).train()
@@ -81,8 +81,8 @@ print(f"test accuracy {metrics['accuracy']:.3f}, test log-likelihood {metrics['l
 # with the predicted digit.
 grids = sorted(output.glob("test_*.png"))
 print("written:", ", ".join(path.name for path in grids))
-plt.figure(figsize=(6, 6))
-plt.imshow(plt.imread(grids[-1]))
+plt.figure(figsize=(8, 8.4))
+plt.imshow(plt.imread(grids[-1]), interpolation="antialiased")
 plt.axis("off")
 plt.title("TBClassifyImagesCallback: predicted classes")
 plt.show()

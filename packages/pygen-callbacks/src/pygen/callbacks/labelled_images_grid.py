@@ -106,12 +106,13 @@ def make_labelled_images_grid(
         figure.suptitle(title)
         # room for the line and the first row's titles: 0.75 inch
         figure.subplots_adjust(top=1.0 - 0.75 / (nrows * cell_inches))
+    # titles scale with the cell (16 pt on the default 2-inch cell), so that they stay
+    # legible when the grid is shown smaller than its pixel size
+    fontsize = 8.0 * cell_inches
     for index, (image, label) in enumerate(zip(pixels, labels, strict=True)):
         axes = figure.add_subplot(nrows, ncols, index + 1)
-        if colors is None:
-            axes.set_title(label)
-        else:
-            axes.set_title(label, color=colors[index])
+        color = "black" if colors is None else colors[index]
+        axes.set_title(label, color=color, fontsize=fontsize)
         axes.set_xticks([])
         axes.set_yticks([])
         if image.shape[0] == 1:

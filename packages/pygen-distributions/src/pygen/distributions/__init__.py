@@ -1,17 +1,35 @@
-"""pygen.distributions: probability distributions that torch.distributions lacks.
+"""pygen.distributions: distributions torch lacks, and trainable generative models.
 
-Every class here is a ``torch.distributions.Distribution``, so it composes with
-``Independent``, ``MixtureSameFamily`` and code written against torch's API, except the
-trainable models (the ``PixelCNN*Distribution`` family and ``MADE``), which are
-``nn.Module``s with the same ``event_shape``/``batch_shape``/``log_prob``/``sample`` API,
-the normalizing flows (``Flow`` and ``MAF``, ``IAF``, ``RealNVP``, ``NSF``, whose
-transforms are both modules and ``torch.distributions.Transform`` objects), and the
-latent-variable ``VAE``, which has no exact ``log_prob``: it has the bounds
-``elbo`` and ``iwae``, and the objectives ``ELBOObjective`` and ``IWAEObjective`` that
-train and evaluate it. ``Glow`` is an exact-likelihood flow over images built from the
-image transforms ``ActNorm``, ``InvertibleConv1x1`` and ``Squeeze``; ``Dequantized``
-turns it into a model of discrete images with lower bounds on their likelihood
-(``UniformDequantization``, ``VariationalDequantization``, ``DequantizedObjective``).
+The public names fall into five groups; only the first are
+``torch.distributions.Distribution`` subclasses.
+
+- **Distributions** that compose with ``Independent``, ``MixtureSameFamily`` and any code
+  written against torch's API: ``Logistic``, ``DiscretizedLogistic``,
+  ``DiscretizedLogisticMixture`` and ``QuantizedDistribution``; ``DiscretizedUnitInterval``
+  is the constraint (the support) of the discretized ones.
+- **Trainable models with an exact likelihood**: ``nn.Module`` objects with the API of a
+  distribution (``event_shape``, ``batch_shape``, ``log_prob`` and ``sample``), trained by
+  maximising ``log_prob``: the PixelCNN family (``PixelCNNBernoulliDistribution``,
+  ``PixelCNNQuantizedDistribution``, ``PixelCNNLogisticMixtureDistribution``), ``MADE``
+  (with its masks from ``made_masks``), and the normalizing flows ``MAF``, ``IAF``,
+  ``RealNVP`` and ``NSF`` over vectors and ``Glow`` over images, built on ``Flow``; a
+  conditional flow called with its condition returns a ``FlowDistribution``.
+- **Flow transforms**, trainable bijections that are both an ``nn.Module`` and a
+  ``torch.distributions.Transform`` (base class ``FlowTransform``): the couplings
+  ``AffineCouplingTransform`` and ``RQSplineCouplingTransform`` (base
+  ``CouplingTransform``), the autoregressive ``MaskedAffineAutoregressiveTransform`` and
+  ``MaskedRQSplineAutoregressiveTransform`` (base ``MaskedAutoregressiveTransform``),
+  ``Permutation`` and ``Reverse``, the image transforms ``ActNorm``, ``InvertibleConv1x1``
+  and ``Squeeze``, and the wrappers ``InverseFlowTransform`` and ``ConditionedTransform``.
+- **Latent-variable models, which have bounds instead of a** ``log_prob``: the ``VAE``
+  (a prior, an encoder layer and a decoder layer; ``elbo`` returns ``ELBOTerms``, ``iwae``
+  the importance-weighted bound, ``reconstruct`` its reconstructions) and ``Dequantized``,
+  a continuous model such as ``Glow`` made a model of discrete images by
+  ``UniformDequantization`` or the learned ``VariationalDequantization`` (modules, not
+  distributions).
+- **Objectives** for the trainer's ``objective=``, which train and evaluate the bounds
+  under their own metric names: ``ELBOObjective`` and ``IWAEObjective`` for a VAE,
+  ``DequantizedObjective`` for a dequantized model.
 """
 
 from pygen.distributions._flow_base import (
