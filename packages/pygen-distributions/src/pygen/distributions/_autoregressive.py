@@ -18,7 +18,7 @@ flat ``[N, *event_shape]`` batches, plus the small hooks listed on the class.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar, Literal
 
 import torch
@@ -78,16 +78,12 @@ class AutoregressiveModel(abc.ABC):
 
     _legacy_sample_positional: ClassVar[tuple[str, ...]] = ("generator",)
 
+    # What the model has anyway (MAF gets both from Flow, which comes after this mixin in
+    # its bases, so they are declared here, not defined).
+    event_shape: torch.Size
+    _check_condition: Callable[[object], Tensor | None]
+
     # ------------------------------------------------------------------ hooks
-
-    @property
-    @abc.abstractmethod
-    def event_shape(self) -> torch.Size:
-        """Shape of one event."""
-
-    @abc.abstractmethod
-    def _check_condition(self, condition: object) -> Tensor | None:
-        """The validated condition in the model's dtype, or ``None``."""
 
     @abc.abstractmethod
     def _check_value(self, x: object) -> Tensor:

@@ -54,24 +54,29 @@ def _move_positional(
     kwargs: dict[str, Any],
     positional: int,
     names: tuple[str, ...],
+    owner: str | None = None,
 ) -> Any:
-    """Call ``function`` with ``args[positional:]`` passed as the keywords ``names``."""
+    """Call ``function`` with ``args[positional:]`` passed as the keywords ``names``.
+
+    ``owner`` names the method in the messages (default ``function.__qualname__``).
+    """
+    owner = function.__qualname__ if owner is None else owner
     extra = args[positional:]
     if not extra:
         return function(*args, **kwargs)
     if len(extra) > len(names):
         raise TypeError(
-            f"{function.__qualname__}: expected at most {positional - 1} positional "
+            f"{owner}: expected at most {positional - 1} positional "
             f"arguments after self, then keywords {names}; found {len(args) - 1}"
         )
     moved = names[: len(extra)]
     for name, value in zip(moved, extra, strict=True):
         if name in kwargs:
-            raise TypeError(f"{function.__qualname__}: got {name} both positionally and as {name}=")
+            raise TypeError(f"{owner}: got {name} both positionally and as {name}=")
         kwargs[name] = value
     spelled = ", ".join(f"{name}=" for name in moved)
     warnings.warn(
-        f"{function.__qualname__}: pass {spelled} by keyword; positional use will be removed",
+        f"{owner}: pass {spelled} by keyword; positional use will be removed",
         DeprecationWarning,
         stacklevel=3,
     )
@@ -110,7 +115,8 @@ def keyword_only_from_attribute(positional: int, attribute: str) -> Callable[[F]
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             names = getattr(args[0], attribute)
-            return _move_positional(function, args, kwargs, positional, names)
+            owner = f"{type(args[0]).__name__}.{function.__name__}"
+            return _move_positional(function, args, kwargs, positional, names, owner)
 
         return wrapper  # type: ignore[return-value]
 
