@@ -8,11 +8,12 @@ holds the two public methods once, with one signature::
     complete(x, observed_mask, sample_shape=(), condition=None, *, temperature=1.0,
              method=None, generator=None)
 
-and their checks, in one order (method, sample shape, temperature, generator, condition,
-then the observed values), the broadcasting of ``x``, ``observed_mask`` and the condition
-against ``sample_shape`` (``_completion.flatten_generation``), eval mode and
-``torch.no_grad()``. A subclass supplies the per-model step, :meth:`_generate_flat`, on
-flat ``[N, *event_shape]`` batches, plus the small hooks listed on the class.
+and their checks, in one order (method; for ``complete`` the observed values and mask;
+then sample shape, temperature, generator, condition), the broadcasting of ``x``,
+``observed_mask`` and the condition against ``sample_shape``
+(``_completion.flatten_generation``), eval mode and ``torch.no_grad()``. A subclass
+supplies the per-model step, :meth:`_generate_flat`, on flat ``[N, *event_shape]``
+batches, plus the small hooks listed on the class.
 """
 
 from __future__ import annotations
@@ -204,7 +205,6 @@ class AutoregressiveModel(abc.ABC):
                 message names both shapes), the batch dims do not broadcast, an observed
                 value is outside the support, or another argument as for :meth:`sample`.
         """
-        # The cheap argument checks come before the values are read, as for sample.
         _check_method(method)
         filled = check_observed(
             x, observed_mask, self.event_shape, self._reference_tensor().dtype,
