@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from pygen.distributions.made import MADE
+from pygen.distributions.maf import MAF
 from pygen.distributions.pixelcnn import PixelCNNBernoulliDistribution
 from pygen.layers import ConditionalAutoregressive, OneHot
 
@@ -77,6 +78,10 @@ class _Unguarded(nn.Module):
         assert condition is not None
         return torch.zeros(*sample_shape, *condition.shape[:-1], 3)
 
+    def complete(self, x, observed_mask, sample_shape=(), condition=None) -> torch.Tensor:
+        assert condition is not None
+        return torch.where(observed_mask, x, self.sample(sample_shape, condition))
+
 
 @pytest.mark.parametrize("model", [small_pixelcnn(), _Unguarded()], ids=["pixelcnn", "duck"])
 def test_stray_one_in_the_value_is_refused_not_broadcast(model: nn.Module) -> None:
@@ -126,7 +131,7 @@ def test_condition_map_model_binds_maps_and_completes() -> None:
     assert torch.equal(old, same)
 
 
-def test_complete_needs_a_model_with_complete() -> None:
+def test_a_model_without_complete_is_refused_when_the_layer_is_built() -> None:
     class NoComplete(nn.Module):
         condition_size = 2
         event_shape = torch.Size([3])
@@ -137,6 +142,19 @@ def test_complete_needs_a_model_with_complete() -> None:
         def sample(self, sample_shape=(), condition=None):
             return torch.zeros(*sample_shape, *condition.shape[:-1], 3)
 
-    d = ConditionalAutoregressive(NoComplete())(torch.zeros(2, 2))
-    with pytest.raises(TypeError, match=r"NoComplete has no complete\(x, observed_mask"):
-        d.complete(torch.zeros(3), torch.zeros(3, dtype=torch.bool))
+    with pytest.raises(TypeError, match=r"complete\(x, observed_mask, sample_shape, condition\), "
+                       r"got NoComplete"):  # fmt: skip
+        ConditionalAutoregressive(NoComplete())
+
+
+def test_a_conditional_maf_is_a_conditional_model_too() -> None:
+    torch.manual_seed(0)
+    maf = MAF(3, num_transforms=2, hidden_sizes=[8], condition_size=2, alternate_order=False)
+    d = ConditionalAutoregressive(maf)(torch.randn(4, 2))
+    x = d.sample((5,), generator=torch.Generator().manual_seed(0))
+    assert x.shape == (5, 4, 3)
+    assert d.log_prob(x).shape == (5, 4)
+    mask = torch.tensor([True, False, False])
+    done = d.complete(x[0], mask, (2,), generator=torch.Generator().manual_seed(1))
+    assert done.shape == (2, 4, 3)
+    assert torch.equal(done[..., 0], x[0, :, 0].expand(2, 4))

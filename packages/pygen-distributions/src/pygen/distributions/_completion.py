@@ -1,8 +1,9 @@
 """Argument checks and shape plumbing shared by the autoregressive models' generation (private).
 
-PixelCNN and MADE both sample and *complete*: given images and a boolean mask of the
-observed entries, they keep the observed values and draw the rest in the model's order.
-This module holds what the two have in common: the ``temperature`` and mask checks, the
+MADE, the PixelCNNs and MAF sample and *complete*: given values and a boolean mask of the
+observed entries, they keep the observed values and draw the rest in the model's order
+(their one ``sample``/``complete`` is ``_autoregressive.AutoregressiveModel``). This
+module holds the checks and shape plumbing they use: the ``temperature`` and mask checks, the
 check of a conditioning *map*, and the broadcasting of images, mask and condition against
 ``sample_shape`` into the flat ``[N, ...]`` batches the samplers work on.
 """

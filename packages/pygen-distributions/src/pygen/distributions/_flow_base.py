@@ -32,7 +32,7 @@ Spec, in five rules:
    (generative direction: base noise ``z`` -> data ``x``) and a base distribution
    (default: a standard normal over ``event_shape``, kept as buffers so ``.to()`` moves
    it). It has ``log_prob(x, condition=None)``, ``sample``/``rsample(sample_shape=(),
-   condition=None, generator=None)``, ``event_shape`` and ``batch_shape`` (``[]``; a
+   condition=None, *, generator=None)``, ``event_shape`` and ``batch_shape`` (``[]``; a
    condition ``[*B, C]`` adds batch dims ``B``), following the package's shape rules:
    ``sample(S, condition [*B, C])`` is ``S + B + event_shape``; ``log_prob(x [*S, *B, *E],
    condition [*B, C])`` is ``broadcast(S + B)``. ``flow(condition)`` (``forward``) returns a
@@ -63,6 +63,8 @@ from torch.distributions import (
     constraints,
 )
 
+from pygen.distributions._completion import check_generator
+from pygen.distributions._deprecation import keyword_only_from
 from pygen.distributions._validation import (
     broadcast_condition_batch,
     broadcast_shapes,
@@ -484,19 +486,26 @@ class Flow(nn.Module):
         return FlowDistribution(self, base, condition)
 
     # ----------------------------------------------------------------------- sample
+    @keyword_only_from(3, ("generator",))
     def rsample(
         self,
         sample_shape: Sequence[int] | torch.Size = (),
         condition: Tensor | None = None,
+        *,
         generator: torch.Generator | None = None,
     ) -> Tensor:
         """Reparameterised samples, ``sample_shape + B + event_shape`` (B: condition batch).
 
+        ``generator`` is a keyword, as for MADE's and the PixelCNNs' ``sample`` (passing
+        it positionally still works, with a DeprecationWarning).
+
         Raises:
-            TypeError: If ``sample_shape`` is not a sequence of ints.
+            TypeError: If ``sample_shape`` is not a sequence of ints or ``generator`` not
+                a ``torch.Generator``.
             ValueError: If the condition is missing, unexpected or of the wrong size.
         """
         sample_shape = check_sample_shape(sample_shape)
+        generator = check_generator(generator)
         condition = self._check_condition(condition)
         batch = torch.Size() if condition is None else condition.shape[:-1]
         z = self._base_rsample(sample_shape + batch, generator)
@@ -507,15 +516,17 @@ class Flow(nn.Module):
             z = t._forward_and_ladj(z, c)[0]
         return z
 
+    @keyword_only_from(3, ("generator",))
     def sample(
         self,
         sample_shape: Sequence[int] | torch.Size = (),
         condition: Tensor | None = None,
+        *,
         generator: torch.Generator | None = None,
     ) -> Tensor:
         """Samples without gradient, ``sample_shape + B + event_shape``; as :meth:`rsample`."""
         with torch.no_grad():
-            return self.rsample(sample_shape, condition, generator)
+            return self.rsample(sample_shape, condition, generator=generator)
 
     def _base_rsample(self, shape: torch.Size, generator: torch.Generator | None) -> Tensor:
         base = self.base()

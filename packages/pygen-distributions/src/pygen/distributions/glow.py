@@ -30,6 +30,7 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, Normal
 
+from pygen.distributions._deprecation import keyword_only_from
 from pygen.distributions._glow_network import FlowStep
 from pygen.distributions._image_flow import check_image, check_image_shape
 from pygen.distributions._validation import (
@@ -379,12 +380,13 @@ class Glow(nn.Module):
         flat = cond.to(self._base_loc.dtype).expand(*shape, *self.condition_shape)
         return shape, self._condition_maps(flat.reshape(-1, *self.condition_shape))
 
+    @keyword_only_from(3, ("generator",))
     def rsample(
         self,
         sample_shape: Sequence[int] = (),
         condition: Tensor | None = None,
-        generator: torch.Generator | None = None,
         *,
+        generator: torch.Generator | None = None,
         temperature: float = 1.0,
     ) -> Tensor:
         """Reparameterised samples ``sample_shape + condition batch + [C, H, W]``.
@@ -392,7 +394,8 @@ class Glow(nn.Module):
         Args:
             sample_shape: Leading sample dims.
             condition: The condition (required iff built with ``condition_shape``).
-            generator: Draws the latent noise (default base only).
+            generator: Draws the latent noise (default base only); a keyword (passing it
+                positionally still works, with a DeprecationWarning).
             temperature: Multiplies the latent noise (Glow's sampling temperature;
                 1 is the model itself).
         """
@@ -401,14 +404,17 @@ class Glow(nn.Module):
         x, _ = self._generate(z.reshape(-1, *self.event_shape), maps, 0)
         return x.reshape(*shape, *self.event_shape)
 
+    @keyword_only_from(3, ("generator",))
     def sample(
         self,
         sample_shape: Sequence[int] = (),
         condition: Tensor | None = None,
-        generator: torch.Generator | None = None,
         *,
+        generator: torch.Generator | None = None,
         temperature: float = 1.0,
     ) -> Tensor:
         """Samples without gradient; see :meth:`rsample`."""
         with torch.no_grad():
-            return self.rsample(sample_shape, condition, generator, temperature=temperature)
+            return self.rsample(
+                sample_shape, condition, generator=generator, temperature=temperature
+            )

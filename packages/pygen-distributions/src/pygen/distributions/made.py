@@ -24,24 +24,14 @@ import itertools
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from pygen.distributions._completion import (
-    check_generator,
-    check_observed,
-    check_temperature,
-    flatten_generation,
-)
-from pygen.distributions._deprecation import keyword_only_from
-from pygen.distributions._validation import (
-    broadcast_condition_batch,
-    check_condition,
-    check_sample_shape,
-)
+from pygen.distributions._autoregressive import AutoregressiveModel, SampleMethod, draw_noise
+from pygen.distributions._completion import FlatBatch
+from pygen.distributions._validation import broadcast_condition_batch, check_condition
 
 __all__ = ["MADE", "made_masks"]
 
@@ -120,7 +110,7 @@ class _MaskedLinear(nn.Linear):
         return F.linear(x, self.weight * self.mask, self.bias)
 
 
-class MADE(nn.Module):
+class MADE(AutoregressiveModel, nn.Module):
     """MADE over binary vectors of any ``event_shape`` (flattened inside, restored outside).
 
     ``num_masks > 1`` enables order/connectivity resampling (Germain et al. 2015, section
@@ -141,6 +131,15 @@ class MADE(nn.Module):
             first hidden layer and to the output logits.
         seed: Seed of the mask sets.
 
+    :meth:`sample` and :meth:`complete` are the autoregressive contract shared with the
+    PixelCNNs and MAF (``pygen.distributions._autoregressive``): they visit the variables
+    in the current ordering (``order``), ``temperature=T`` divides every logit by ``T``
+    (``T -> 0``: greedy decoding, each variable its most probable value), and a completion
+    is exact sampling from ``p(rest | observed)`` when the observed variables are a prefix
+    of ``order`` (``order[:k]``) in every vector; for other masks evidence later in the
+    ordering is not taken into account. ``sample``'s old positional ``generator`` (third
+    argument) still works, with a DeprecationWarning.
+
     Raises:
         TypeError: If an argument has the wrong type.
         ValueError: If a size is not positive.
@@ -159,6 +158,10 @@ class MADE(nn.Module):
         >>> made.resample_mask()
         >>> made.mask_index
         1
+        >>> first_half = torch.tensor([[True, True, True], [False, False, False]])
+        >>> out = made.complete(torch.ones(2, 3), first_half, (4,))
+        >>> out.shape, bool((out[:, 0] == 1).all())
+        (torch.Size([4, 2, 3]), True)
     """
 
     def __init__(
@@ -359,142 +362,29 @@ class MADE(nn.Module):
         return torch.logsumexp(torch.stack(per_mask), dim=0) - math.log(self.num_masks)
 
     # ----------------------------------------------------------------- sample
+    # sample and complete come from AutoregressiveModel; this is MADE's generation step.
 
-    @keyword_only_from(3, ("generator",))
-    def sample(
+    def _reference_tensor(self) -> Tensor:
+        return self.layers[0].weight
+
+    def _generate_flat(
         self,
-        sample_shape: Sequence[int] | torch.Size = (),
-        condition: Tensor | None = None,
+        flat: FlatBatch,
         *,
-        temperature: float = 1.0,
-        method: Literal["fast", "naive"] = "fast",
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        """Draw binary vectors in the current ordering.
-
-        Runs in ``torch.no_grad()`` with the module in eval mode (its mode is restored).
-        ``temperature``, ``method`` and ``generator`` are keywords, as for :meth:`complete`
-        and PixelCNN's ``sample`` (passing ``generator`` positionally still works, with a
-        DeprecationWarning).
-
-        Args:
-            sample_shape: Leading sample dims.
-            condition: For a conditional model, ``[*B, D]`` conditioning vectors; the
-                result then has shape ``sample_shape + B + event_shape``.
-            temperature: Positive; every logit is divided by it (``1`` is the model, ``-> 0``
-                greedy decoding, each variable its most probable value).
-            method: ``"fast"`` (incremental first layer, one output logit per variable)
-                or ``"naive"`` (one full network pass per variable, the reference).
-            generator: Source of the uniforms (one per variable, drawn up front).
-
-        Returns:
-            A tensor of 0.0/1.0 of shape ``sample_shape + event_shape`` (plus the
-            condition's batch dims).
-
-        Raises:
-            TypeError: If ``sample_shape`` is not a sequence of ints or ``temperature``
-                not a number, or ``generator`` not a ``torch.Generator``.
-            ValueError: If ``sample_shape`` has a negative entry, ``temperature`` is not
-                positive, ``method`` is unknown, or the condition is missing, unexpected
-                or of the wrong size.
-        """
-        return self._generate(sample_shape, condition, None, None, generator, temperature, method)
-
-    def complete(
-        self,
-        x: Tensor,
-        observed_mask: Tensor,
-        sample_shape: Sequence[int] | torch.Size = (),
-        condition: Tensor | None = None,
-        *,
-        temperature: float = 1.0,
-        method: Literal["fast", "naive"] = "fast",
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        """Fill in the unobserved variables of ``x`` in the current ordering (``order``).
-
-        Each unobserved variable is drawn from its conditional given every variable before
-        it in ``order`` (observed or already drawn); observed ones keep their value. When
-        the observed variables are a prefix of ``order`` (``order[:k]``) in every vector
-        this is exact sampling from ``p(rest | observed)``; for other masks evidence later
-        in the ordering is not taken into account (it is not the exact conditional). An
-        all-``False`` mask gives exactly :meth:`sample`'s vectors for the same seed.
-
-        Args:
-            x: ``[*B1, *event_shape]`` binary values; only the observed entries are read.
-            observed_mask: ``[*B2, *event_shape]`` bools, ``True`` where observed; ``B1``,
-                ``B2`` and the condition's batch dims broadcast to ``B``.
-            sample_shape: Leading sample dims: completions per vector.
-            condition: As for :meth:`sample`.
-            temperature: As for :meth:`sample`.
-            method: As for :meth:`sample`.
-            generator: As for :meth:`sample`.
-
-        Returns:
-            Completed vectors of shape ``sample_shape + B + event_shape``.
-
-        Raises:
-            TypeError: If ``x`` is not a tensor, ``observed_mask`` not a bool tensor, or
-                another argument as for :meth:`sample`.
-            ValueError: If ``x`` or ``observed_mask`` does not end in ``event_shape``, the
-                batch dims do not broadcast, an observed value is not binary, or another
-                argument as for :meth:`sample`.
-
-        Example:
-            >>> import torch
-            >>> from pygen.distributions import MADE
-            >>> made = MADE([6], hidden_sizes=[16])
-            >>> first_half = torch.tensor([True, True, True, False, False, False])
-            >>> out = made.complete(torch.ones(6), first_half, (4,))
-            >>> out.shape, bool((out[:, :3] == 1).all())
-            (torch.Size([4, 6]), True)
-        """
-        dtype = self.layers[0].weight.dtype
-        filled = check_observed(
-            x, observed_mask, self._event_shape, dtype, self._check_value, name="x"
-        )
-        return self._generate(
-            sample_shape, condition, filled, observed_mask, generator, temperature, method
-        )
-
-    def _generate(
-        self,
-        sample_shape: Sequence[int] | torch.Size,
-        condition: Tensor | None,
-        observed: Tensor | None,
-        mask: Tensor | None,
-        generator: torch.Generator | None,
         temperature: float,
-        method: str,
+        method: SampleMethod | None,
+        generator: torch.Generator | None,
     ) -> Tensor:
-        """``sample`` (``observed is None``) and ``complete``, after their own checks."""
-        if method not in ("fast", "naive"):
-            raise ValueError(f"method: expected one of ('fast', 'naive'), found {method!r}")
-        sample_shape = check_sample_shape(sample_shape)
-        temperature = check_temperature(temperature)
-        generator = check_generator(generator)
-        condition = self._check_condition(condition)
-        flat = flatten_generation(sample_shape, self._event_shape, condition, 1, observed, mask)
         weight = self.layers[0].weight
-        device = generator.device if generator is not None else weight.device
-        uniforms = torch.rand(
-            (flat.count, self.num_inputs), generator=generator, dtype=weight.dtype, device=device
-        ).to(weight.device)
+        uniforms = draw_noise((flat.count, self.num_inputs), generator, weight)
         x = torch.zeros(flat.count, self.num_inputs, dtype=weight.dtype, device=weight.device)
         flat_mask = None
         if flat.observed is not None and flat.mask is not None:
             flat_mask = flat.mask.reshape(flat.count, self.num_inputs)
             x = torch.where(flat_mask, flat.observed.reshape(flat.count, self.num_inputs), x)
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                if flat.count > 0:
-                    loop = self._fast_loop if method == "fast" else self._naive_loop
-                    loop(x, flat_mask, uniforms, flat.condition, temperature)
-        finally:
-            self.train(was_training)
-        return x.reshape(flat.out_shape)
+        loop = self._naive_loop if method == "naive" else self._fast_loop
+        loop(x, flat_mask, uniforms, flat.condition, temperature)
+        return x
 
     def _todo(self, mask: Tensor | None) -> list[int]:
         """The variables, in ``order``, unobserved in at least one row of the batch."""

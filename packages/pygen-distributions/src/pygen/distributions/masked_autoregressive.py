@@ -12,8 +12,9 @@ parameter. Directions, in the generative convention of ``torch.distributions``
   ``sampling_method="fast"`` keeps the first layer's pre-activation and updates it by one
   column per produced variable, and computes only that variable's outputs (as MADE's
   sampler does); ``"naive"`` runs the whole network ``D`` times and is the reference.
-  The sequential step is :meth:`MaskedAutoregressiveTransform.sequential_forward`, the
-  one place to move onto a shared autoregressive sampler later.
+  The sequential step is :meth:`MaskedAutoregressiveTransform.sequential_forward`;
+  :class:`~pygen.distributions.MAF`'s ``sample``/``complete`` (the autoregressive
+  contract it shares with MADE and the PixelCNNs) call it per transform.
 
 IAF (Kingma et al. 2016) is the other direction: ``InverseFlowTransform(t)``, sampling in
 one pass and scoring in ``D``.

@@ -38,28 +38,17 @@ from __future__ import annotations
 import abc
 import numbers
 from collections.abc import Sequence
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from pygen.distributions._completion import (
-    check_condition_map,
-    check_generator,
-    check_observed,
-    check_temperature,
-    flatten_generation,
-)
-from pygen.distributions._deprecation import keyword_only_from, renamed_keyword
+from pygen.distributions._autoregressive import AutoregressiveModel, SampleMethod, draw_noise
+from pygen.distributions._completion import FlatBatch, check_condition_map
 from pygen.distributions._discretized import snap_to_grid
 from pygen.distributions._pixelcnn_network import GatedPixelCNNNetwork
 from pygen.distributions._pixelcnn_sampling import fast_sample, naive_sample
-from pygen.distributions._validation import (
-    broadcast_condition_batch,
-    check_condition,
-    check_sample_shape,
-)
+from pygen.distributions._validation import broadcast_condition_batch, check_condition
 from pygen.distributions.discretized_logistic_mixture import DiscretizedLogisticMixture
 from pygen.distributions.quantized_distribution import QuantizedDistribution
 
@@ -68,9 +57,6 @@ __all__ = [
     "PixelCNNLogisticMixtureDistribution",
     "PixelCNNQuantizedDistribution",
 ]
-
-SampleMethod = Literal["fast", "naive"]
-_METHODS = ("fast", "naive")
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -98,14 +84,37 @@ def _check_event_shape(event_shape: object) -> torch.Size:
     return torch.Size(int(d) for d in dims)
 
 
-class _PixelCNNBase(nn.Module, abc.ABC):
-    """Shared shape handling, ``log_prob`` and ``sample`` of the PixelCNN distributions.
+class _PixelCNNBase(AutoregressiveModel, nn.Module):
+    """Shared shape handling, ``log_prob`` and generation of the PixelCNN distributions.
+
+    :meth:`sample` and :meth:`complete` are the autoregressive contract shared with MADE
+    and MAF (``pygen.distributions._autoregressive``), on the PixelCNN's raster order
+    (rows, columns, then the channels of a pixel). A completion is exact sampling from
+    ``p(rest | observed)`` when the observed sub-pixels are a *prefix* of that order in
+    every image (the top rows, then the left part of a row, then the first channels of a
+    pixel); for any other mask it is the model's autoregressive in-filling (evidence
+    *after* an unobserved sub-pixel is not taken into account when it is drawn).
+    Sub-pixels observed in the whole batch cost no network work. ``sample``'s old
+    positional ``method, generator`` (third and fourth arguments) still work, with a
+    DeprecationWarning.
 
     A subclass defines the per-sub-pixel distribution through ``_params_per_subpixel``,
     ``_uniforms_per_subpixel``, ``_check_support``, ``_to_input``,
     ``_subpixel_log_prob`` and ``_draw``.
+
+    Example:
+        >>> import torch
+        >>> from pygen.distributions import PixelCNNBernoulliDistribution
+        >>> model = PixelCNNBernoulliDistribution([1, 4, 4], hidden_channels=8, num_layers=2)
+        >>> images = torch.ones(2, 1, 4, 4)
+        >>> top_half = torch.zeros(1, 4, 4, dtype=torch.bool)
+        >>> top_half[:, :2] = True
+        >>> out = model.complete(images, top_half, (3,), temperature=0.8)
+        >>> out.shape, bool((out[..., :2, :] == 1).all())
+        (torch.Size([3, 2, 1, 4, 4]), True)
     """
 
+    _legacy_sample_positional = ("method", "generator")
     _params_per_subpixel: int
     _uniforms_per_subpixel: int
 
@@ -270,171 +279,34 @@ class _PixelCNNBase(nn.Module, abc.ABC):
         return self.log_prob(x, condition)
 
     # ------------------------------------------------------------------ sample
+    # sample and complete come from AutoregressiveModel (one contract with MADE and MAF);
+    # this is the PixelCNN's generation step.
 
-    @keyword_only_from(3, ("method", "generator"))
-    def sample(
+    def _reference_tensor(self) -> Tensor:
+        return self._param_like()
+
+    def _condition_ndim(self) -> int:
+        shape = self.condition_shape
+        return 1 if shape is None else len(shape)
+
+    def _generate_flat(
         self,
-        sample_shape: Sequence[int] | torch.Size = (),
-        condition: Tensor | None = None,
+        flat: FlatBatch,
         *,
-        temperature: float = 1.0,
-        method: SampleMethod = "fast",
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        """Draw images autoregressively.
-
-        Runs in ``torch.no_grad()`` with the module in eval mode (its mode is restored),
-        so dropout is off. ``temperature``, ``method`` and ``generator`` are keywords, as
-        for :meth:`complete` and MADE's ``sample`` (passing ``method`` and ``generator``
-        positionally still works, with a DeprecationWarning).
-
-        Args:
-            sample_shape: Leading sample dims.
-            condition: For a conditional model, conditions ``[*B, *condition_shape]``; the
-                result then has shape ``sample_shape + B + event_shape``.
-            temperature: Positive; ``1`` samples the model itself, smaller values sharpen
-                every per-sub-pixel distribution towards its mode (see the class
-                docstring for what it does to this head).
-            method: ``"fast"`` (default; cached activations, ``O(depth)`` per pixel) or
-                ``"naive"`` (one full network pass per sub-pixel, the reference).
-            generator: Source of the uniforms (one set per sub-pixel, drawn up front),
-                so both methods give the same images for the same seed.
-
-        Returns:
-            Images of shape ``sample_shape + event_shape`` (plus the condition's batch
-            dims), dtype of the model parameters.
-
-        Raises:
-            TypeError: If ``sample_shape`` is not a sequence of ints or ``temperature``
-                not a number, or ``generator`` not a ``torch.Generator``.
-            ValueError: If ``method`` is unknown, ``sample_shape`` has a negative
-                entry, ``temperature`` is not positive, or ``condition`` is missing,
-                unexpected or of the wrong shape.
-        """
-        return self._generate(sample_shape, condition, None, None, method, generator, temperature)
-
-    @renamed_keyword("images", "x")
-    def complete(
-        self,
-        x: Tensor,
-        observed_mask: Tensor,
-        sample_shape: Sequence[int] | torch.Size = (),
-        condition: Tensor | None = None,
-        *,
-        temperature: float = 1.0,
-        method: SampleMethod = "fast",
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        """Fill in the unobserved sub-pixels of ``x``, keeping the observed ones.
-
-        Sub-pixels are visited in the model's raster order (rows, columns, channels);
-        each unobserved one is drawn from its conditional given every sub-pixel before it,
-        observed or already drawn, and observed ones keep their value exactly. When the
-        observed sub-pixels are a *prefix* of that order in every image (the top rows,
-        then the left part of a row, then the first channels of a pixel) this is exact
-        sampling from ``p(rest | observed)``. For any other mask it is the model's
-        autoregressive in-filling: evidence *after* an unobserved sub-pixel is not
-        taken into account when it is drawn (it is not the exact conditional).
-
-        The uniforms are drawn up front for every sub-pixel as in :meth:`sample`, so an
-        all-``False`` mask gives exactly ``sample``'s images for the same seed, and
-        ``method="fast"`` and ``"naive"`` agree as they do for sampling. Sub-pixels
-        observed in the whole batch cost no network work.
-
-        Args:
-            x: ``[*B1, C, H, W]`` images; only the observed entries are read (and must
-                be in the support), the others may hold anything. (``x`` as in
-                :meth:`log_prob` and MADE's ``complete``; the old keyword ``images=``
-                still works, with a DeprecationWarning.)
-            observed_mask: ``[*B2, C, H, W]`` bools, ``True`` where observed; ``B1``,
-                ``B2`` and the condition's batch dims broadcast to ``B``.
-            sample_shape: Leading sample dims: completions per image.
-            condition: As for :meth:`sample`.
-            temperature: As for :meth:`sample`.
-            method: ``"fast"`` or ``"naive"``, as for :meth:`sample`.
-            generator: Source of the uniforms, as for :meth:`sample`.
-
-        Returns:
-            Completed images of shape ``sample_shape + B + event_shape``.
-
-        Raises:
-            TypeError: If ``x`` is not a tensor, ``observed_mask`` not a bool
-                tensor, or another argument as for :meth:`sample`.
-            ValueError: If ``x`` or ``observed_mask`` does not end in
-                ``event_shape``, the batch dims do not broadcast, an observed value is
-                outside the support, or another argument as for :meth:`sample`.
-
-        Example:
-            >>> import torch
-            >>> from pygen.distributions import PixelCNNBernoulliDistribution
-            >>> model = PixelCNNBernoulliDistribution([1, 4, 4], hidden_channels=8, num_layers=2)
-            >>> images = torch.ones(2, 1, 4, 4)
-            >>> top_half = torch.zeros(1, 4, 4, dtype=torch.bool)
-            >>> top_half[:, :2] = True
-            >>> out = model.complete(images, top_half, (3,), temperature=0.8)
-            >>> out.shape, bool((out[..., :2, :] == 1).all())
-            (torch.Size([3, 2, 1, 4, 4]), True)
-        """
-        dtype = self._param_like().dtype
-        filled = check_observed(
-            x, observed_mask, self._event_shape, dtype, self._check_value, name="x"
-        )
-        return self._generate(
-            sample_shape, condition, filled, observed_mask, method, generator, temperature
-        )
-
-    def _generate(
-        self,
-        sample_shape: Sequence[int] | torch.Size,
-        condition: Tensor | None,
-        observed: Tensor | None,
-        mask: Tensor | None,
-        method: str,
-        generator: torch.Generator | None,
         temperature: float,
+        method: SampleMethod | None,
+        generator: torch.Generator | None,
     ) -> Tensor:
-        """``sample`` (``observed is None``) and ``complete``, after their own checks."""
-        if method not in _METHODS:
-            raise ValueError(f"method: expected one of {_METHODS}, found {method!r}")
-        sample_shape = check_sample_shape(sample_shape)
-        temperature = check_temperature(temperature)
-        generator = check_generator(generator)
-        condition = self._check_condition(condition)
-        cond_ndim = 0 if condition is None else len(self.condition_shape)
-        flat = flatten_generation(
-            sample_shape, self._event_shape, condition, cond_ndim, observed, mask
-        )
-        reference = self._param_like()
         uniform_shape = (flat.count, *self._event_shape, self._uniforms_per_subpixel)
-        draw_device = generator.device if generator is not None else reference.device
-        uniforms = torch.rand(
-            uniform_shape, generator=generator, dtype=reference.dtype, device=draw_device
-        )
-        uniforms = uniforms.to(reference.device)
-        sampler = fast_sample if method == "fast" else naive_sample
+        uniforms = draw_noise(uniform_shape, generator, self._param_like())
+        sampler = naive_sample if method == "naive" else fast_sample
 
         def draw(params: Tensor, u: Tensor) -> Tensor:
             return self._draw(params, u, temperature)
 
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                if flat.count == 0:
-                    images = uniforms[..., 0]
-                else:
-                    images = sampler(
-                        self.network,
-                        uniforms,
-                        flat.condition,
-                        self._to_input,
-                        draw,
-                        flat.observed,
-                        flat.mask,
-                    )
-        finally:
-            self.train(was_training)
-        return images.reshape(flat.out_shape)
+        return sampler(
+            self.network, uniforms, flat.condition, self._to_input, draw, flat.observed, flat.mask
+        )
 
     # ------------------------------------------------------- per-sub-pixel hooks
 

@@ -18,7 +18,11 @@ __all__ = ["ConditionalAutoregressive"]
 
 @runtime_checkable
 class _ConditionalModel(Protocol):
-    """What the layer needs of a model (``pygen.distributions``' PixelCNN and MADE have it)."""
+    """What the layer needs of a model: the autoregressive contract of pygen.distributions.
+
+    MADE, the PixelCNNs and MAF have it (one base, ``AutoregressiveModel``): the
+    generation keywords (``temperature=``, ``method=``, ``generator=``) pass through.
+    """
 
     condition_size: int | None
     event_shape: torch.Size
@@ -26,7 +30,16 @@ class _ConditionalModel(Protocol):
     def log_prob(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor: ...
 
     def sample(
-        self, sample_shape: Any = (), condition: torch.Tensor | None = None
+        self, sample_shape: Any = (), condition: torch.Tensor | None = None, **kwargs: Any
+    ) -> torch.Tensor: ...
+
+    def complete(
+        self,
+        x: torch.Tensor,
+        observed_mask: torch.Tensor,
+        sample_shape: Any = (),
+        condition: torch.Tensor | None = None,
+        **kwargs: Any,
     ) -> torch.Tensor: ...
 
 
@@ -77,8 +90,8 @@ class _ConditionedDistribution(Distribution):
     ) -> torch.Tensor:
         """``model.sample(sample_shape, condition, **kwargs)``: ``sample_shape + batch + event``.
 
-        ``kwargs`` go to the model (PixelCNN and MADE take ``temperature=``, ``method=``
-        and ``generator=``).
+        ``kwargs`` go to the model (MADE, the PixelCNNs and MAF take ``temperature=``,
+        ``method=`` and ``generator=``).
         """
         return self.model.sample(torch.Size(sample_shape), self.condition, **kwargs)
 
@@ -96,13 +109,7 @@ class _ConditionedDistribution(Distribution):
         condition; see the model's ``complete`` (``temperature=``, ``method=``,
         ``generator=``). The old keyword ``images=`` for ``x`` still works, with a
         DeprecationWarning.
-
-        Raises:
-            TypeError: If the wrapped model has no ``complete``.
         """
-        complete = getattr(self.model, "complete", None)
-        if not callable(complete):
-            raise TypeError(f"{type(self.model).__name__} has no complete(x, observed_mask, ...)")
         if isinstance(x, torch.Tensor):
             check_no_trailing_one(
                 x.shape,
@@ -112,7 +119,9 @@ class _ConditionedDistribution(Distribution):
                 owner="ConditionalAutoregressive.complete",
                 against="the condition has batch shape",
             )
-        return complete(x, observed_mask, torch.Size(sample_shape), self.condition, **kwargs)
+        return self.model.complete(
+            x, observed_mask, torch.Size(sample_shape), self.condition, **kwargs
+        )
 
     def __repr__(self) -> str:
         return (
@@ -127,7 +136,7 @@ class ConditionalAutoregressive(nn.Module):
     Wraps a model built with ``condition_size=D``, such as
     :class:`pygen.distributions.PixelCNNBernoulliDistribution`,
     ``PixelCNNQuantizedDistribution``, ``PixelCNNLogisticMixtureDistribution`` or
-    :class:`pygen.distributions.MADE`. ``forward(condition)`` returns a
+    :class:`pygen.distributions.MADE` (or a conditional ``MAF``). ``forward(condition)`` returns a
     ``torch.distributions.Distribution`` whose ``log_prob(x)`` is
     ``model.log_prob(x, condition)`` and whose ``sample(shape)`` is
     ``model.sample(shape, condition)``, so a network in front (e.g. ``OneHot(10)`` and a
@@ -144,8 +153,10 @@ class ConditionalAutoregressive(nn.Module):
 
     Args:
         model: A conditional model (an ``nn.Module`` with ``condition_size``,
-            ``event_shape``, ``log_prob(x, condition)`` and ``sample(shape, condition)``);
-            it is registered as a submodule, so its parameters train.
+            ``event_shape``, ``log_prob(x, condition)``, ``sample(shape, condition)`` and
+            ``complete(x, observed_mask, shape, condition)``: the autoregressive contract
+            of pygen.distributions); it is registered as a submodule, so its parameters
+            train.
 
     Raises:
         TypeError: If ``model`` is not such an ``nn.Module``.
@@ -173,8 +184,8 @@ class ConditionalAutoregressive(nn.Module):
         if not isinstance(model, nn.Module) or not isinstance(model, _ConditionalModel):
             raise TypeError(
                 "model must be an nn.Module with condition_size, event_shape, "
-                f"log_prob(x, condition) and sample(sample_shape, condition), got "
-                f"{type(model).__name__}"
+                "log_prob(x, condition), sample(sample_shape, condition) and "
+                f"complete(x, observed_mask, sample_shape, condition), got {type(model).__name__}"
             )
         self.model = model
         self.params_size(model)
