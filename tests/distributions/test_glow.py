@@ -216,3 +216,83 @@ def test_state_dict_resume_keeps_actnorm_init() -> None:
     resumed.load_state_dict(glow.state_dict())
     torch.testing.assert_close(resumed.log_prob(x * 3), glow.log_prob(x * 3))
     torch.testing.assert_close(resumed.log_prob(x), expected)
+
+
+@pytest.mark.usefixtures("float64")
+@pytest.mark.parametrize(
+    ("event_shape", "num_levels", "condition_shape", "condition"),
+    [
+        ([1, 4, 4], 2, None, None),
+        ([1, 8, 8], 3, None, None),
+        ([2, 4, 4], 2, [3], torch.tensor([0.5, -1.0, 2.0])),
+        ([2, 4, 4], 2, [1, 4, 4], "map"),
+    ],
+)
+def test_learned_split_prior_is_exact_and_invertible(
+    event_shape, num_levels, condition_shape, condition, jacobian_log_det, randomize
+) -> None:
+    torch.manual_seed(0)
+    if isinstance(condition, str):
+        condition = torch.randn(condition_shape)
+    glow = Glow(
+        event_shape, num_levels=num_levels, num_steps=1, hidden_channels=6,
+        condition_shape=condition_shape, learned_prior=True,
+    )  # fmt: skip
+    assert len(glow.split_priors) == num_levels - 1
+    glow = _ready(glow, randomize, condition=condition)  # the priors are not zero now
+    x = torch.randn(event_shape)
+    with torch.no_grad():
+        z, log_det = glow.normalize(x, condition)
+        back, log_det_back = glow.generate(z, condition)
+    assert abs(float(log_det) - jacobian_log_det(lambda v: glow.normalize(v, condition), x)) < 1e-9
+    assert (back - x).abs().max() < 1e-10
+    assert abs(float(log_det + log_det_back)) < 1e-10
+    with torch.no_grad():  # the prior acts: zeroing it changes the density
+        before = glow.log_prob(x, condition)
+        for conv in glow.split_priors:
+            conv.weight.zero_()
+            conv.bias.zero_()
+        assert abs(float(glow.log_prob(x, condition) - before)) > 1e-3
+
+
+def test_learned_split_prior_starts_as_the_plain_flow_and_is_checked() -> None:
+    torch.manual_seed(0)
+    plain = Glow([1, 8, 8], num_levels=2, num_steps=2, hidden_channels=8)
+    prior = Glow([1, 8, 8], num_levels=2, num_steps=2, hidden_channels=8, learned_prior=True)
+    missing = prior.load_state_dict(plain.state_dict(), strict=False)
+    assert missing.missing_keys == ["split_priors.0.weight", "split_priors.0.bias"]
+    x = torch.rand(4, 1, 8, 8)
+    torch.testing.assert_close(prior.log_prob(x), plain.log_prob(x))
+    z = torch.randn(3, 1, 8, 8)
+    torch.testing.assert_close(prior.generate(z)[0], plain.generate(z)[0])
+    assert "split_priors.0.weight" in prior.state_dict()
+    with pytest.raises(ValueError, match=r"learned_prior=True needs num_levels >= 2.*=1"):
+        Glow([1, 8, 8], num_levels=1, learned_prior=True)
+    with pytest.raises(TypeError, match="learned_prior: expected a bool, found int"):
+        Glow([1, 8, 8], learned_prior=1)
+
+
+def test_learned_split_prior_trains_to_a_better_likelihood() -> None:
+    # Pixels of 2x2-block images are equal within a block, so the half of the channels
+    # factored out after the first squeeze is a copy of the half that goes on: a prior
+    # that conditions on it should learn that; the plain flow must model it with its
+    # couplings alone. Same seed, data and steps; the learned prior ends higher
+    # (measured: 36.5 against 13.1 nats per image after 150 steps).
+    generator = torch.Generator().manual_seed(0)
+    blocks = torch.randn(256, 1, 4, 4, generator=generator)
+    data = blocks.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+    data = data + 0.05 * torch.randn(data.shape, generator=generator)
+    results = {}
+    for learned in (False, True):
+        torch.manual_seed(0)
+        glow = Glow([1, 8, 8], num_levels=2, num_steps=1, hidden_channels=16,
+                    learned_prior=learned)  # fmt: skip
+        optimizer = torch.optim.Adam(glow.parameters(), lr=3e-3)
+        for _ in range(150):
+            optimizer.zero_grad()
+            loss = -glow.log_prob(data).mean()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            results[learned] = float(glow.log_prob(data).mean())
+    assert results[True] > results[False] + 5.0, results

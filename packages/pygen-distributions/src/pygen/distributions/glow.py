@@ -6,7 +6,11 @@ direction (data to latent) each of ``num_levels`` levels squeezes ``[C, H, W]`` 
 ``[4C, H/2, W/2]`` (:class:`~pygen.distributions.Squeeze`), runs ``num_steps`` steps of
 :class:`~pygen.distributions.ActNorm`, :class:`~pygen.distributions.InvertibleConv1x1`
 and an affine coupling, and then (except at the last level) splits off half of the
-channels: they are latent from there on, the other half goes on to the next level. The
+channels: they are latent from there on, the other half goes on to the next level. With
+``learned_prior=True`` a factored-out half is first standardised by a mean and log-scale
+that a zero-initialised convolution computes from the half that goes on (and the
+condition), Glow's learned prior ``p(z_out | z_on)``; it is an affine map conditioned on
+the other half, so it enters the log-determinant and the base stays standard normal. The
 factored-out parts are unsqueezed back into place, so the latent ``z`` has the image's
 own shape ``[C, H, W]`` and the base distribution is over it:
 
@@ -66,6 +70,9 @@ class Glow(nn.Module):
         base: The base distribution over ``z`` (event shape ``[C, H, W]``, batch shape
             ``()``); default a standard normal, held as buffers so it follows ``.to()``.
         generator: Draws the initial rotations of the 1x1 convolutions.
+        learned_prior: Model each factored-out half given the half that goes on (a 3x3
+            convolution, zero-initialised so that the flow starts as without it), as
+            Glow does; needs ``num_levels >= 2`` (with fewer, nothing is split off).
 
     Raises:
         TypeError: If an argument has the wrong type.
@@ -84,6 +91,9 @@ class Glow(nn.Module):
         >>> labels = Glow([1, 8, 8], num_levels=1, num_steps=1, condition_shape=[10])
         >>> labels.log_prob(x, condition=torch.eye(10)[:5]).shape
         torch.Size([5])
+        >>> prior = Glow([1, 8, 8], num_levels=2, num_steps=2, learned_prior=True)
+        >>> [tuple(conv.weight.shape) for conv in prior.split_priors]  # [2 * out, on, 3, 3]
+        [(4, 2, 3, 3)]
     """
 
     _base_loc: Tensor
@@ -99,6 +109,7 @@ class Glow(nn.Module):
         condition_shape: Sequence[int] | None = None,
         base: Distribution | None = None,
         generator: torch.Generator | None = None,
+        learned_prior: bool = False,
     ) -> None:
         super().__init__()
         self.event_shape = check_image_shape("Glow", "event_shape", event_shape)
@@ -120,7 +131,18 @@ class Glow(nn.Module):
                 f"{list(self.event_shape)}"
             )
         self.condition_shape = self._check_condition_shape(condition_shape)
+        if not isinstance(learned_prior, bool):
+            raise TypeError(
+                f"Glow: learned_prior: expected a bool, found {type(learned_prior).__name__}"
+            )
+        if learned_prior and self.num_levels < 2:
+            raise ValueError(
+                f"Glow: learned_prior=True needs num_levels >= 2 (a level that splits "
+                f"channels off), found num_levels={self.num_levels}"
+            )
+        self.learned_prior = learned_prior
         self.steps = nn.ModuleList()
+        self.split_priors = nn.ModuleList()
         channels = c
         for level in range(max(self.num_levels, 1)):
             if self.num_levels > 0:
@@ -132,6 +154,10 @@ class Glow(nn.Module):
                     for _ in range(self.num_steps)
                 )
             )
+            if learned_prior and level < self.num_levels - 1:
+                self.split_priors.append(
+                    _split_prior(channels // 2, channels - channels // 2, condition_channels)
+                )
             channels -= channels // 2  # the half that goes on to the next level
         self._set_base(base)
 
@@ -264,19 +290,37 @@ class Glow(nn.Module):
             total = total + log_det
         if level < len(self.steps) - 1:
             half = h.shape[1] // 2
-            rest, log_det = self._normalize(h[:, half:], maps, level + 1)
-            h = torch.cat([h[:, :half], rest], dim=1)
+            out, on = h[:, :half], h[:, half:]
+            if self.learned_prior:
+                loc, log_scale = self._split_prior(on, maps, level)
+                out = (out - loc) * torch.exp(-log_scale)
+                total = total - log_scale.flatten(1).sum(1)
+            rest, log_det = self._normalize(on, maps, level + 1)
+            h = torch.cat([out, rest], dim=1)
             total = total + log_det
         return (unsqueeze(h) if self.num_levels > 0 else h), total
+
+    def _split_prior(
+        self, on: Tensor, maps: list[Tensor | None], level: int
+    ) -> tuple[Tensor, Tensor]:
+        """Mean and log-scale of the half factored out at ``level``, given the half ``on``."""
+        features = on if maps[level] is None else torch.cat([on, maps[level]], dim=1)
+        loc, log_scale = self.split_priors[level](features).chunk(2, dim=1)
+        return loc, log_scale
 
     def _generate(self, z: Tensor, maps: list[Tensor | None], level: int) -> tuple[Tensor, Tensor]:
         h = squeeze(z) if self.num_levels > 0 else z
         total = h.new_zeros(h.shape[0])
         if level < len(self.steps) - 1:
             half = h.shape[1] // 2
-            rest, log_det = self._generate(h[:, half:], maps, level + 1)
-            h = torch.cat([h[:, :half], rest], dim=1)
+            out = h[:, :half]
+            on, log_det = self._generate(h[:, half:], maps, level + 1)
             total = total + log_det
+            if self.learned_prior:
+                loc, log_scale = self._split_prior(on, maps, level)
+                out = out * torch.exp(log_scale) + loc
+                total = total + log_scale.flatten(1).sum(1)
+            h = torch.cat([out, on], dim=1)
         for step in reversed(self.steps[level]):
             h, log_det = step.generate(h, maps[level])
             total = total + log_det
@@ -418,3 +462,12 @@ class Glow(nn.Module):
             return self.rsample(
                 sample_shape, condition, generator=generator, temperature=temperature
             )
+
+
+def _split_prior(out_channels: int, on_channels: int, condition_channels: int) -> nn.Conv2d:
+    """A 3x3 convolution from the half that goes on (and the condition) to the mean and
+    log-scale of the half split off, zero so that it starts as the standard normal."""
+    conv = nn.Conv2d(on_channels + condition_channels, 2 * out_channels, 3, padding=1)
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
