@@ -507,7 +507,7 @@ class _Trainer:
             shuffle_seed = int(torch.randint(0, 1 << 52, (), device="cpu").item())
         # every rank must shuffle alike: rank 0's seed wins
         values = [float(shuffle_seed) if self.is_main_process else 0.0]
-        self._run.shuffle_seed = int(self._context.sum(values, self._reduce_device())[0])
+        self._run.shuffle_seed = int(self._context.sum(values, self.device)[0])
 
     def _check_validation(self) -> None:
         """The validation objective on one validation batch, before the first step."""
@@ -523,9 +523,6 @@ class _Trainer:
             type(self).__name__,
             check_finite=self.check_finite,
         )
-
-    def _reduce_device(self) -> torch.device:
-        return self.device if self.device.type == "cuda" else torch.device("cpu")
 
     def _call_hooks(self, event: str) -> None:
         for callback in self._hooks:
@@ -687,7 +684,7 @@ class _Trainer:
         flags[size + self.rank] = bad_value if bad else 0.0
         flags[2 * size + self.rank] = float(signum)
         flags[3 * size + self.rank] = float(out_of_time)
-        shared = self._context.sum(flags, self._reduce_device())
+        shared = self._context.sum(flags, self.device)
         bad_ranks = tuple(rank for rank in range(size) if shared[rank])
         first = min(bad_ranks, key=lambda rank: shared[rank]) if bad_ranks else -1
         signals = [int(value) for value in shared[2 * size : 3 * size] if value]
@@ -748,7 +745,7 @@ class _Trainer:
         names = running.names
         reduced = self._context.sum(
             [*running.sums, float(running.examples), float(running.skipped)],
-            self._reduce_device(),
+            self.device,
         )
         metrics = means_from_sums(names, reduced[: len(names)], reduced[len(names)], running.numel)
         metrics["lr"] = float(self.optimizer.param_groups[0]["lr"])
@@ -803,7 +800,7 @@ class _Trainer:
                 loader.batches(0),
                 f"{type(self).__name__} validation",
             )
-        reduced = self._context.sum([*sums, float(examples)], self._reduce_device())
+        reduced = self._context.sum([*sums, float(examples)], self.device)
         val = means_from_sums(names, reduced[:-1], reduced[-1], numel, "val_")
         if self._val_name != names[0]:  # the value is under its own name (val_iwae_10) only
             hidden = {f"val_{names[0]}", f"val_{bits_per_dim_name(names[0])}"}
