@@ -53,9 +53,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from pygen.train._checkpoint_checks import check_metric_names
 from pygen.train._finished import report_finished_run
-from pygen.train._forward import FirstCallCheck, ObjectiveModule
+from pygen.train._forward import build_forward
 from pygen.train._metrics import (
     EvalMode,
     RunningMetrics,
@@ -85,6 +84,7 @@ from pygen.train._preflight import check_validation_batch
 from pygen.train._run_state import RunState
 from pygen.train._signals import DeferredSignals, report_unsaved, warn_unsaved_preemption
 from pygen.train._trainer_checkpoint import restore_trainer, resume, trainer_state
+from pygen.train._update import OptimizerUpdate
 from pygen.train.batching import BatchLoader
 from pygen.train.callback import Callback, _LegacyCallback
 from pygen.train.checkpoint import atomic_save
@@ -287,9 +287,7 @@ class _Trainer:
         self._running = RunningMetrics()
         self._history = MetricsHistory()
         self.stop_reason: StopReason | None = None
-        self._numel_known = False
-        self._forward: Any = None
-        self._ddp: Any = None
+        self._update: OptimizerUpdate | None = None
         self._signals = DeferredSignals()
 
     # -- the state a callback sees ----------------------------------------------------------
@@ -400,7 +398,6 @@ class _Trainer:
                 the number of processes unlike this trainer's.
         """
         restore_trainer(self, state)
-        self._numel_known = False  # the first step checks the objective's metric names
 
     def _save_checkpoint(self) -> None:
         self._last_checkpoint = time.monotonic()
@@ -448,15 +445,9 @@ class _Trainer:
                 persistent_workers=self.persistent_workers,
             )
             where = type(self).__name__
-            module = ObjectiveModule(self.trainable, self.objective, where)
-            if context.is_distributed or self.compile:
-                wrapped = context.wrap(module, device)
-                self._ddp = wrapped if context.is_distributed else None
-                self._forward = torch.compile(wrapped) if self.compile else wrapped
-            else:
-                # the objective without a second nn.Module call per step
-                self._forward = module.forward
-            self._forward = FirstCallCheck(self, self._forward, self.objective.name, where)
+            forward, ddp = build_forward(
+                self.trainable, self.objective, context, device, compile=self.compile, where=where
+            )
             self.trainable.train()
             bar = ProgressBar(enabled=self.progress and self.is_main_process)
             self._call_hooks("on_train_start")
@@ -465,6 +456,24 @@ class _Trainer:
             if self.is_main_process:
                 report_finished_run(where, self._run, self._limit_reached(), self.checkpoint_path)
             self._started = self._last_checkpoint = time.monotonic()
+            self._update = OptimizerUpdate(
+                self.trainable,
+                self.objective,
+                self.optimizer,
+                forward,
+                ddp,
+                context,
+                device,
+                amp_dtype=self._amp_dtype,
+                scaler=self._scaler,
+                grad_clip_norm=self.grad_clip_norm,
+                check_finite=self.check_finite,
+                signals=self._signals,
+                deadline=None if self.time_limit is None else self._started + self.time_limit,
+                metric_names=self._running.names,
+                where=where,
+            )
+            forward = ddp = None  # the update holds the only references (see below)
             with self._signals:
                 while self.stop_reason is None:
                     self.stop_reason = self._limit_reached()
@@ -476,10 +485,9 @@ class _Trainer:
             # registered: freed after destroy_process_group, its reducer would hold the
             # group's last reference and tear it down holding the GIL, which a gloo worker
             # thread needs to finish: a deadlock at exit (seen with torch 2.4).
-            self._forward = None
-            self._ddp = None
-            module = None  # type: ignore[assignment]
-            wrapped = None
+            if self._update is not None:
+                self._update.close()
+            self._update = None
             if loader is not None:
                 loader.close()
             context.shutdown()
@@ -574,127 +582,44 @@ class _Trainer:
         )
 
     def _step(self, batches: list[Any], divisors: list[float] | None = None) -> bool:
-        """One optimizer update from ``batches``; False: skipped.
-
-        Batch ``i``'s loss is its mean over ``divisors[i]`` (default: the batch count), so
-        the update is that of one batch of all the examples.
-        """
+        """One optimizer update from ``batches``, counted and dispatched; False: skipped."""
         run = self._run
         running = self._running
-        optimizer = self.optimizer
         count = len(batches)
-        if not self._numel_known:
-            self.objective.check_item(batches[0], f"{type(self).__name__}: batches")
-        optimizer.zero_grad(set_to_none=True)
-        rows: list[list[torch.Tensor]] = []
-        bad = 0
-        bad_value = 0.0
-        for index, batch in enumerate(batches):
-            divisor = count if divisors is None else divisors[index]
-            if self._ddp is not None and index < count - 1:  # all-reduce at the last only
-                with self._ddp.no_sync():
-                    value, metrics, mean = self._forward_backward(batch, divisor)
-            else:
-                value, metrics, mean = self._forward_backward(batch, divisor)
-            rows.append([value.detach(), *(tensor.detach() for tensor in metrics.values())])
-            if self.check_finite:  # the non-finite guard: one number per batch
-                item = mean.item()
-                if not bad and not math.isfinite(item):
-                    bad, bad_value = index + 1, item
-        if not self._numel_known:  # the first step (of this call)
-            check_metric_names(running.names, (self.objective.name, *metrics))
-            if not running.names:
-                running.names = (self.objective.name, *metrics)
-                running.numel = self.objective.event_numel(batches[0])
-                running.reset()
-            self._numel_known = True
-        signum = self._signals.received
-        out_of_time = self.time_limit is not None and (
-            time.monotonic() - self._started >= self.time_limit
-        )
-        ranks: tuple[int, ...] | None = None
-        if self._context.is_distributed:
-            bad, bad_value, ranks, signum, out_of_time = self._agree(
-                bad, bad_value, signum, out_of_time
-            )
-        self._stop_signal, self._out_of_time = signum, out_of_time
+        result = self._update(batches, divisors)  # type: ignore[misc]
+        if not running.names:  # a fresh run's first update
+            running.names = result.names
+            running.numel = self.objective.event_numel(batches[0])
+            running.reset()
+        self._stop_signal, self._out_of_time = result.stop_signal, result.out_of_time
         first_batch = run.batch_in_epoch
         run.batch_in_epoch += count
         run.batch_num += count
-        if bad:
+        bad = result.nonfinite
+        if bad is not None:
             if not self.skip_nonfinite:
                 raise NonFiniteLogProbError(
                     run.epoch,
-                    first_batch + bad,
-                    run.batch_num - count + bad,
-                    bad_value,
-                    ranks,
+                    first_batch + bad.batch,
+                    run.batch_num - count + bad.batch,
+                    bad.value,
+                    bad.ranks,
                     self.objective.name,
                 )
-            optimizer.zero_grad(set_to_none=True)
+            self.optimizer.zero_grad(set_to_none=True)
             running.skipped += count
             return False
-        if self._scaler is not None:
-            if self.grad_clip_norm is not None:
-                self._scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(self.trainable.parameters(), self.grad_clip_norm)
-            self._scaler.step(optimizer)
-            self._scaler.update()
-        else:
-            if self.grad_clip_norm is not None:
-                nn.utils.clip_grad_norm_(self.trainable.parameters(), self.grad_clip_norm)
-            optimizer.step()
         run.global_step += 1
         if self.ema is not None:
             self.ema.update()
         if self.scheduler is not None and self.scheduler_interval == "step":
             self.scheduler.step()
-        if count > 1:
-            rows = [[torch.cat(column) for column in zip(*rows, strict=True)]]
-        running.add(rows[0], len(rows[0][0]), run.epoch, run.batch_num, run.global_step)
+        tensors = result.tensors
+        running.add(tensors, len(tensors[0]), run.epoch, run.batch_num, run.global_step)
         if running.pending >= self.log_every_n_steps:
             running.flush(self._history)
         self._call_hooks("on_batch_end")
         return True
-
-    def _forward_backward(
-        self, batch: Any, count: float
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
-        """The objective of one batch and the backward pass of ``-mean / count``."""
-        if self._amp_dtype is not None:
-            with torch.autocast(device_type=self.device.type, dtype=self._amp_dtype):
-                value, metrics = self._forward(batch)
-        else:
-            value, metrics = self._forward(batch)
-        mean = value.mean()
-        loss = -mean if count == 1 else -mean / count
-        if self._scaler is not None:
-            self._scaler.scale(loss).backward()
-        else:
-            loss.backward()
-        return value, metrics, mean
-
-    def _agree(
-        self, bad: int, bad_value: float, signum: int, out_of_time: bool
-    ) -> tuple[int, float, tuple[int, ...] | None, int, bool]:
-        """Share each rank's non-finite batch, signal and clock; every rank decides alike."""
-        size = self.world_size
-        flags = [0.0] * (4 * size)
-        flags[self.rank] = float(bad)
-        flags[size + self.rank] = bad_value if bad else 0.0
-        flags[2 * size + self.rank] = float(signum)
-        flags[3 * size + self.rank] = float(out_of_time)
-        shared = self._context.sum(flags, self.device)
-        bad_ranks = tuple(rank for rank in range(size) if shared[rank])
-        first = min(bad_ranks, key=lambda rank: shared[rank]) if bad_ranks else -1
-        signals = [int(value) for value in shared[2 * size : 3 * size] if value]
-        return (
-            int(shared[first]) if bad_ranks else 0,
-            shared[size + first] if bad_ranks else 0.0,
-            bad_ranks if bad_ranks else None,
-            signals[0] if signals else 0,
-            any(shared[3 * size :]),
-        )
 
     def _after_step(self, stepped: bool) -> bool:
         """Step-level validation, checkpoints and stops; True when training must stop."""
