@@ -42,7 +42,6 @@ the current update, with the checkpoint written first. All ranks stop at the sam
 
 from __future__ import annotations
 
-import contextlib
 import math
 import signal
 import time
@@ -56,10 +55,8 @@ from torch.utils.data import Dataset
 from pygen.train._finished import report_finished_run
 from pygen.train._forward import build_forward
 from pygen.train._metrics import (
-    EvalMode,
     RunningMetrics,
     bits_metrics,
-    evaluation_sums,
     means_from_sums,
 )
 from pygen.train._options import (
@@ -80,11 +77,11 @@ from pygen.train._options import (
     model_device,
     rm_scheduler,
 )
-from pygen.train._preflight import check_validation_batch
 from pygen.train._run_state import RunState
 from pygen.train._signals import DeferredSignals, report_unsaved, warn_unsaved_preemption
 from pygen.train._trainer_checkpoint import restore_trainer, resume, trainer_state
 from pygen.train._update import OptimizerUpdate
+from pygen.train._validation import Validation
 from pygen.train.batching import BatchLoader
 from pygen.train.callback import Callback, _LegacyCallback
 from pygen.train.checkpoint import atomic_save
@@ -92,7 +89,6 @@ from pygen.train.distributed import DistributedContext
 from pygen.train.ema import ExponentialMovingAverage
 from pygen.train.errors import NonFiniteLogProbError, TrainingPreempted
 from pygen.train.history import MetricsHistory
-from pygen.train.metric_names import bits_per_dim_name
 from pygen.train.objective import (
     LayerLogProbObjective,
     LogProbObjective,
@@ -222,11 +218,19 @@ class _Trainer:
         self.validation_objective = (
             self.objective if validation_objective is None else as_objective(validation_objective)
         )
+        self._context = DistributedContext.from_environment()
+        self._validation = None
         if validation_dataset is not None:
-            check_dataset(name, "validation_dataset", validation_dataset)
-            self.validation_objective.check_model(trainable, name)
-            self.validation_objective.check_item(
-                validation_dataset[0], f"{name}: validation_dataset items"
+            self._validation = Validation(
+                validation_dataset,
+                self.validation_objective,
+                self.objective,
+                trainable,
+                batch_size=batch_size,
+                context=self._context,
+                num_workers=num_workers,
+                check_finite=check_finite,
+                where=name,
             )
         parameters = [p for p in trainable.parameters() if p.requires_grad]
         if optimizer is None and not parameters:
@@ -278,7 +282,6 @@ class _Trainer:
         self._scaler = torch.amp.GradScaler("cuda") if self._amp_dtype == torch.float16 else None
         self.ema = None if ema_decay is None else ExponentialMovingAverage(trainable, ema_decay)
 
-        self._context = DistributedContext.from_environment()
         self.rank = self._context.rank
         self.world_size = self._context.world_size
         self.is_main_process = self._context.is_main_process
@@ -431,7 +434,8 @@ class _Trainer:
         loader: BatchLoader | None = None
         try:
             self._prepare()
-            self._check_validation()
+            if self._validation is not None:
+                self._validation.check_first_batch(self.trainable, self.device)
             loader = BatchLoader(
                 self.dataset,
                 self.batch_size,
@@ -516,21 +520,6 @@ class _Trainer:
         # every rank must shuffle alike: rank 0's seed wins
         values = [float(shuffle_seed) if self.is_main_process else 0.0]
         self._run.shuffle_seed = int(self._context.sum(values, self.device)[0])
-
-    def _check_validation(self) -> None:
-        """The validation objective on one validation batch, before the first step."""
-        self._val_name = self.validation_objective.name
-        if self.validation_dataset is None:
-            return
-        loader = self._validation_loader(num_workers=0)  # one batch: no worker start-up
-        self._val_name = check_validation_batch(
-            self.validation_objective,
-            self.objective,
-            self.trainable,
-            next(iter(loader.batches(0))),
-            type(self).__name__,
-            check_finite=self.check_finite,
-        )
 
     def _call_hooks(self, event: str) -> None:
         for callback in self._hooks:
@@ -676,7 +665,7 @@ class _Trainer:
         metrics["lr"] = float(self.optimizer.param_groups[0]["lr"])
         if self.skip_nonfinite:
             metrics["skipped_batches"] = reduced[len(names) + 1]
-        if self.validation_dataset is not None and self.validate_every_epoch:
+        if self._validation is not None and self.validate_every_epoch:
             metrics.update(self._validate())
         run.metrics = metrics
         self._history.add_epoch({"epoch": run.epoch, **metrics})
@@ -684,7 +673,7 @@ class _Trainer:
         self._call_hooks("on_epoch_end")
         if self.scheduler is not None and self.scheduler_interval == "epoch":
             if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                validated = f"val_{self._val_name}"
+                validated = "" if self._validation is None else f"val_{self._validation.name}"
                 self.scheduler.step(-metrics.get(validated, metrics[names[0]]))
             else:
                 self.scheduler.step()
@@ -693,43 +682,10 @@ class _Trainer:
         self._save_checkpoint()
         self._save_model()
 
-    def _validation_loader(self, num_workers: int) -> BatchLoader:
-        assert self.validation_dataset is not None
-        return BatchLoader(
-            self.validation_dataset,
-            self.batch_size,
-            shuffle=False,
-            drop_last=False,
-            rank=self.rank,
-            world_size=self.world_size,
-            device=self.device,
-            num_workers=num_workers,
-        )
-
     def _validate(self) -> dict[str, float]:
-        """The validation objective over the validation data (EMA weights if kept), ``val_*``.
-
-        The random number generators are forked around it, so validating (even a
-        sampling objective such as an ELBO) does not change what training draws.
-        """
-        loader = self._validation_loader(self.num_workers)
-        devices = [self.device] if self.device.type == "cuda" else []
-        with (
-            torch.random.fork_rng(devices=devices),
-            EvalMode(self.trainable),
-            self.ema.applied() if self.ema is not None else contextlib.nullcontext(),
-        ):
-            names, sums, examples, numel = evaluation_sums(
-                self.validation_objective,
-                self.trainable,
-                loader.batches(0),
-                f"{type(self).__name__} validation",
-            )
-        reduced = self._context.sum([*sums, float(examples)], self.device)
-        val = means_from_sums(names, reduced[:-1], reduced[-1], numel, "val_")
-        if self._val_name != names[0]:  # the value is under its own name (val_iwae_10) only
-            hidden = {f"val_{names[0]}", f"val_{bits_per_dim_name(names[0])}"}
-            val = {key: value for key, value in val.items() if key not in hidden}
+        """A pass over the validation data, then ``on_validation_end``: ``val_*``."""
+        assert self._validation is not None
+        val = self._validation(self.trainable, self.ema, self.device)
         self._run.val_metrics = val
         self._call_hooks("on_validation_end")
         return val
