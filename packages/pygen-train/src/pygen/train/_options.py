@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from pygen.train.callback import Callback, _LegacyCallback
+from pygen.train.objective import Objective
 
 __all__: list[str] = []
 
@@ -133,22 +134,66 @@ def check_distinct_files(
         seen[resolved] = writer
 
 
-def check_combinations(
+def check_trainable(owner: str, trainable: object) -> None:
+    """The trainable must be an ``nn.Module`` (its parameters are trained and saved)."""
+    if not isinstance(trainable, nn.Module):
+        raise TypeError(
+            f"{owner}: trainable must be a torch.nn.Module (its parameters are trained and "
+            f"checkpointed), got {type(trainable).__name__}"
+        )
+
+
+def check_arguments(
     *,
-    dataset_size: int,
-    batch_size: int,
+    owner: str,
+    objective: Objective,
+    dataset: object,
+    batch_size: object,
+    max_epoch: object,
+    max_steps: object,
+    num_workers: object,
+    persistent_workers: bool,
+    accumulate_grad_batches: object,
+    validate_every_n_steps: object,
+    checkpoint_every_n_steps: object,
+    log_every_n_steps: object,
+    checkpoint_every_seconds: object,
+    time_limit: object,
+    grad_clip_norm: object,
+    seed: object,
     drop_last: bool,
     has_validation: bool,
-    validate_every_n_steps: int | None,
     validation_objective: object,
     checkpoint_path: object,
-    checkpoint_every: bool,
     skip_nonfinite: bool,
     check_finite: bool,
-    owner: str,
 ) -> None:
-    """The checks of arguments that only make sense together."""
-    if drop_last and dataset_size < batch_size:
+    """The trainer's arguments, checked in this order.
+
+    The dataset (map-style, non-empty); the sizes, counts and durations; the first
+    dataset item against the objective; then the arguments that only make sense together.
+    """
+    check_dataset(owner, "dataset", dataset)
+    check_int("batch_size", batch_size, 1)
+    check_int("max_epoch", max_epoch, 0)
+    check_int("max_steps", max_steps, 0, allow_none=True)
+    check_int("num_workers", num_workers, 0)
+    check_int("accumulate_grad_batches", accumulate_grad_batches, 1)
+    check_int("validate_every_n_steps", validate_every_n_steps, 1, allow_none=True)
+    check_int("checkpoint_every_n_steps", checkpoint_every_n_steps, 1, allow_none=True)
+    check_int("log_every_n_steps", log_every_n_steps, 1)
+    check_positive("checkpoint_every_seconds", checkpoint_every_seconds)
+    check_positive("time_limit", time_limit)
+    check_positive("grad_clip_norm", grad_clip_norm)
+    check_int("seed", seed, 0, allow_none=True)
+    objective.check_item(dataset[0], f"{owner}: dataset items")  # type: ignore[index]
+    dataset_size = len(dataset)  # type: ignore[arg-type]
+    if persistent_workers and num_workers == 0:
+        raise ValueError(
+            f"{owner}: persistent_workers=True needs num_workers > 0 (workers to keep); got "
+            "num_workers=0"
+        )
+    if drop_last and dataset_size < batch_size:  # type: ignore[operator]
         raise ValueError(
             f"{owner}: batch_size must be at most the dataset size when drop_last=True; "
             f"got batch_size={batch_size} for {dataset_size} example(s) (no batch would "
@@ -158,7 +203,7 @@ def check_combinations(
         raise ValueError("validate_every_n_steps needs a validation_dataset; got None")
     if not has_validation and validation_objective is not None:
         raise ValueError("validation_objective needs a validation_dataset; got None")
-    if checkpoint_every and checkpoint_path is None:
+    if (checkpoint_every_n_steps or checkpoint_every_seconds) and checkpoint_path is None:
         raise ValueError(
             "checkpoint_every_n_steps / checkpoint_every_seconds need a checkpoint_path; "
             "got checkpoint_path=None"
@@ -168,6 +213,35 @@ def check_combinations(
             "skip_nonfinite=True needs check_finite=True (skipping needs the check); got "
             "check_finite=False"
         )
+
+
+def build_hooks(
+    batch_end_callback: object, epoch_end_callback: object, callbacks: Iterable[object]
+) -> tuple[list[Callback], list[Callback]]:
+    """The checked ``callbacks`` list, and every hook in call order (legacy callables first).
+
+    Raises:
+        TypeError: for a legacy callback that is not callable, or an item of ``callbacks``
+            that is not a :class:`~pygen.train.callback.Callback`.
+    """
+    hooks: list[Callback] = []
+    for label, hook, event in (
+        ("batch_end_callback", batch_end_callback, "on_batch_end"),
+        ("epoch_end_callback", epoch_end_callback, "on_epoch_end"),
+    ):
+        if hook is not None and not callable(hook):
+            raise TypeError(f"{label} must be callable or None, got {type(hook).__name__}")
+        if hook is not None:
+            hooks.append(_LegacyCallback(hook, event))  # type: ignore[arg-type]
+    listed = list(callbacks)
+    for index, callback in enumerate(listed):
+        if not isinstance(callback, Callback):
+            raise TypeError(
+                f"callbacks[{index}] must be a pygen.train.Callback, got "
+                f"{type(callback).__name__} (pass plain functions as batch_end_callback "
+                "or epoch_end_callback)"
+            )
+    return listed, [*hooks, *listed]  # type: ignore[list-item]
 
 
 def check_dataset(owner: str, argument: str, dataset: object) -> None:
@@ -182,15 +256,24 @@ def check_dataset(owner: str, argument: str, dataset: object) -> None:
 
 
 def build_optimizer(
-    optimizer: torch.optim.Optimizer | OptimizerFactory | None, parameters: list[nn.Parameter]
+    optimizer: torch.optim.Optimizer | OptimizerFactory | None, trainable: nn.Module, owner: str
 ) -> torch.optim.Optimizer:
     """The optimizer: default Adam (lr 1e-3), an instance, or a factory's result.
 
+    A factory gets the parameters of ``trainable`` that require grad.
+
     Raises:
         TypeError: for anything else, or a factory returning something else.
-        ValueError: for an optimizer with ``maximize=True`` (the trainer minimises minus
-            the objective; maximize=True would minimise the objective).
+        ValueError: for a default optimizer over no parameters, or an optimizer with
+            ``maximize=True`` (the trainer minimises minus the objective; maximize=True
+            would minimise the objective).
     """
+    parameters = [p for p in trainable.parameters() if p.requires_grad]
+    if optimizer is None and not parameters:
+        raise ValueError(
+            f"{owner}: trainable has no parameters that require grad; nothing to train "
+            "(wrap torch.distributions parameters in nn.Parameter inside an nn.Module)"
+        )
     if optimizer is None:
         built = torch.optim.Adam(parameters, lr=1e-3)
     elif isinstance(optimizer, torch.optim.Optimizer):

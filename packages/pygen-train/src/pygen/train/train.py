@@ -65,14 +65,13 @@ from pygen.train._options import (
     PathOption,
     SchedulerFactory,
     amp_dtype,
+    build_hooks,
     build_optimizer,
     build_scheduler,
-    check_combinations,
-    check_dataset,
+    check_arguments,
     check_distinct_files,
-    check_int,
     check_path,
-    check_positive,
+    check_trainable,
     check_writable_file,
     model_device,
     rm_scheduler,
@@ -83,7 +82,7 @@ from pygen.train._trainer_checkpoint import restore_trainer, resume, trainer_sta
 from pygen.train._update import OptimizerUpdate
 from pygen.train._validation import Validation
 from pygen.train.batching import BatchLoader
-from pygen.train.callback import Callback, _LegacyCallback
+from pygen.train.callback import Callback
 from pygen.train.checkpoint import atomic_save
 from pygen.train.distributed import DistributedContext
 from pygen.train.ema import ExponentialMovingAverage
@@ -154,67 +153,38 @@ class _Trainer:
         persistent_workers: bool = False,
     ) -> None:
         name = type(self).__name__
-        if not isinstance(trainable, nn.Module):
-            raise TypeError(
-                f"{name}: trainable must be a torch.nn.Module (its parameters are trained and "
-                f"checkpointed), got {type(trainable).__name__}"
-            )
+        check_trainable(name, trainable)
         self.objective = (
             self._default_objective(reverse_inputs)
             if objective is None
             else as_objective(objective)
         )
         self.objective.check_model(trainable, name)
-        check_dataset(name, "dataset", dataset)
-        check_int("batch_size", batch_size, 1)
-        check_int("max_epoch", max_epoch, 0)
-        check_int("max_steps", max_steps, 0, allow_none=True)
-        check_int("num_workers", num_workers, 0)
-        if persistent_workers and num_workers == 0:
-            raise ValueError(
-                f"{name}: persistent_workers=True needs num_workers > 0 (workers to keep); got "
-                "num_workers=0"
-            )
-        check_int("accumulate_grad_batches", accumulate_grad_batches, 1)
-        check_int("validate_every_n_steps", validate_every_n_steps, 1, allow_none=True)
-        check_int("checkpoint_every_n_steps", checkpoint_every_n_steps, 1, allow_none=True)
-        check_int("log_every_n_steps", log_every_n_steps, 1)
-        check_positive("checkpoint_every_seconds", checkpoint_every_seconds)
-        check_positive("time_limit", time_limit)
-        check_positive("grad_clip_norm", grad_clip_norm)
-        if seed is not None:
-            check_int("seed", seed, 0)
-        self.objective.check_item(dataset[0], f"{name}: dataset items")
-        check_combinations(
-            dataset_size=len(dataset),
+        check_arguments(
+            owner=name,
+            objective=self.objective,
+            dataset=dataset,
             batch_size=batch_size,
+            max_epoch=max_epoch,
+            max_steps=max_steps,
+            num_workers=num_workers,
+            persistent_workers=persistent_workers,
+            accumulate_grad_batches=accumulate_grad_batches,
+            validate_every_n_steps=validate_every_n_steps,
+            checkpoint_every_n_steps=checkpoint_every_n_steps,
+            log_every_n_steps=log_every_n_steps,
+            checkpoint_every_seconds=checkpoint_every_seconds,
+            time_limit=time_limit,
+            grad_clip_norm=grad_clip_norm,
+            seed=seed,
             drop_last=drop_last,
             has_validation=validation_dataset is not None,
-            validate_every_n_steps=validate_every_n_steps,
             validation_objective=validation_objective,
             checkpoint_path=checkpoint_path,
-            checkpoint_every=bool(checkpoint_every_n_steps or checkpoint_every_seconds),
             skip_nonfinite=skip_nonfinite,
             check_finite=check_finite,
-            owner=name,
         )
-        hooks: list[Callback] = []
-        for label, hook, event in (
-            ("batch_end_callback", batch_end_callback, "on_batch_end"),
-            ("epoch_end_callback", epoch_end_callback, "on_epoch_end"),
-        ):
-            if hook is not None and not callable(hook):
-                raise TypeError(f"{label} must be callable or None, got {type(hook).__name__}")
-            if hook is not None:
-                hooks.append(_LegacyCallback(hook, event))  # type: ignore[arg-type]
-        callbacks = list(callbacks)
-        for index, callback in enumerate(callbacks):
-            if not isinstance(callback, Callback):
-                raise TypeError(
-                    f"callbacks[{index}] must be a pygen.train.Callback, got "
-                    f"{type(callback).__name__} (pass plain functions as batch_end_callback "
-                    "or epoch_end_callback)"
-                )
+        self.callbacks, self._hooks = build_hooks(batch_end_callback, epoch_end_callback, callbacks)
         self.validation_objective = (
             self.objective if validation_objective is None else as_objective(validation_objective)
         )
@@ -232,13 +202,7 @@ class _Trainer:
                 check_finite=check_finite,
                 where=name,
             )
-        parameters = [p for p in trainable.parameters() if p.requires_grad]
-        if optimizer is None and not parameters:
-            raise ValueError(
-                f"{name}: trainable has no parameters that require grad; nothing to train "
-                "(wrap torch.distributions parameters in nn.Parameter inside an nn.Module)"
-            )
-
+        self.optimizer = build_optimizer(optimizer, trainable, name)
         self.trainable = trainable
         self.dataset = dataset
         self.batch_size = batch_size
@@ -250,8 +214,6 @@ class _Trainer:
         self.dummy_run = dummy_run
         self.model_path = check_path("model_path", model_path)
         self.reverse_inputs = reverse_inputs
-        self.callbacks = callbacks
-        self._hooks = [*hooks, *callbacks]  # the legacy callables first, then the list
         self.grad_clip_norm = grad_clip_norm
         self.compile = compile
         self.validation_dataset = validation_dataset
@@ -273,7 +235,6 @@ class _Trainer:
         self.num_workers = num_workers
         self.persistent_workers = persistent_workers
         self.device = model_device(trainable)
-        self.optimizer = build_optimizer(optimizer, parameters)
         self.scheduler_interval = scheduler_interval
         self.scheduler: Any = build_scheduler(
             use_scheduler, scheduler, self.optimizer, scheduler_interval
