@@ -42,8 +42,6 @@ the current update, with the checkpoint written first. All ranks stop at the sam
 
 from __future__ import annotations
 
-import math
-import signal
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -54,11 +52,8 @@ from torch.utils.data import Dataset
 
 from pygen.train._finished import report_finished_run
 from pygen.train._forward import build_forward
-from pygen.train._metrics import (
-    RunningMetrics,
-    bits_metrics,
-    means_from_sums,
-)
+from pygen.train._loop import EpochLoop, limit_reached
+from pygen.train._metrics import RunningMetrics
 from pygen.train._options import (
     AmpOption,
     OptimizerFactory,
@@ -77,17 +72,15 @@ from pygen.train._options import (
     rm_scheduler,
 )
 from pygen.train._run_state import RunState
-from pygen.train._signals import DeferredSignals, report_unsaved, warn_unsaved_preemption
+from pygen.train._signals import DeferredSignals, warn_unsaved_preemption
 from pygen.train._state_view import TrainerStateView
 from pygen.train._trainer_checkpoint import restore_trainer, resume, trainer_state
 from pygen.train._update import OptimizerUpdate
 from pygen.train._validation import Validation
 from pygen.train.batching import BatchLoader
 from pygen.train.callback import Callback
-from pygen.train.checkpoint import atomic_save
 from pygen.train.distributed import DistributedContext
 from pygen.train.ema import ExponentialMovingAverage
-from pygen.train.errors import NonFiniteLogProbError, TrainingPreempted
 from pygen.train.history import MetricsHistory
 from pygen.train.objective import (
     LayerLogProbObjective,
@@ -106,7 +99,14 @@ _DEFAULT_LOG_EVERY = 50
 
 
 class _Trainer(TrainerStateView):
-    """The training loop shared by :class:`DistributionTrainer` and :class:`LayerTrainer`."""
+    """What :class:`DistributionTrainer` and :class:`LayerTrainer` share.
+
+    The arguments and the parts built from them, the checkpoint state and :meth:`train`
+    (set-up and tear-down); the epochs run in :class:`pygen.train._loop.EpochLoop`, an
+    update in :class:`pygen.train._update.OptimizerUpdate`, validation in
+    :class:`pygen.train._validation.Validation`, and what a callback reads is
+    :class:`pygen.train._state_view.TrainerStateView`.
+    """
 
     def _default_objective(self, reverse_inputs: bool) -> Objective:
         return LogProbObjective()
@@ -252,7 +252,6 @@ class _Trainer(TrainerStateView):
         self._running = RunningMetrics()
         self._history = MetricsHistory()
         self.stop_reason: StopReason | None = None
-        self._update: OptimizerUpdate | None = None
         self._signals = DeferredSignals()
 
     # -- checkpoints ------------------------------------------------------------------------
@@ -283,12 +282,7 @@ class _Trainer(TrainerStateView):
         """
         restore_trainer(self, state)
 
-    def _save_checkpoint(self) -> None:
-        self._last_checkpoint = time.monotonic()
-        if self.checkpoint_path is not None and self.is_main_process:
-            atomic_save(self.state_dict(), self.checkpoint_path)
-
-    # -- the loop ---------------------------------------------------------------------------
+    # -- training -----------------------------------------------------------------------------
 
     def train(self) -> None:
         """Train until a limit is reached (resuming from ``checkpoint_path`` if it exists).
@@ -313,6 +307,8 @@ class _Trainer(TrainerStateView):
             self.device = device
         self.stop_reason = None
         loader: BatchLoader | None = None
+        update: OptimizerUpdate | None = None
+        forward = ddp = None
         try:
             self._prepare()
             if self._validation is not None:
@@ -339,9 +335,9 @@ class _Trainer(TrainerStateView):
             if self.checkpoint_path is None and self.is_main_process:
                 warn_unsaved_preemption(where)
             if self.is_main_process:
-                report_finished_run(where, self._run, self._limit_reached(), self.checkpoint_path)
-            self._started = self._last_checkpoint = time.monotonic()
-            self._update = OptimizerUpdate(
+                report_finished_run(where, self._run, limit_reached(self), self.checkpoint_path)
+            started = time.monotonic()
+            update = OptimizerUpdate(
                 self.trainable,
                 self.objective,
                 self.optimizer,
@@ -354,38 +350,26 @@ class _Trainer(TrainerStateView):
                 grad_clip_norm=self.grad_clip_norm,
                 check_finite=self.check_finite,
                 signals=self._signals,
-                deadline=None if self.time_limit is None else self._started + self.time_limit,
+                deadline=None if self.time_limit is None else started + self.time_limit,
                 metric_names=self._running.names,
                 where=where,
             )
             forward = ddp = None  # the update holds the only references (see below)
             with self._signals:
-                while self.stop_reason is None:
-                    self.stop_reason = self._limit_reached()
-                    if self.stop_reason is None:
-                        self._run_epoch(loader, bar)
+                EpochLoop(self, loader, bar, update, started).run()
             self._call_hooks("on_train_end")
         finally:
             # Drop the DistributedDataParallel wrapper while its process group is still
             # registered: freed after destroy_process_group, its reducer would hold the
             # group's last reference and tear it down holding the GIL, which a gloo worker
             # thread needs to finish: a deadlock at exit (seen with torch 2.4).
-            if self._update is not None:
-                self._update.close()
-            self._update = None
+            forward = ddp = None
+            if update is not None:
+                update.close()
+            update = None
             if loader is not None:
                 loader.close()
             context.shutdown()
-
-    def _limit_reached(self) -> StopReason | None:
-        run = self._run
-        if run.should_stop:
-            return "should_stop"
-        if self.max_steps is not None and run.global_step >= self.max_steps:
-            return "max_steps"
-        if run.epochs_done >= self.max_epoch:
-            return "max_epoch"
-        return None
 
     def _prepare(self) -> None:
         """Resume from the checkpoint if there is one; otherwise seed and draw a shuffle seed."""
@@ -405,171 +389,6 @@ class _Trainer(TrainerStateView):
     def _call_hooks(self, event: str) -> None:
         for callback in self._hooks:
             getattr(callback, event)(self)
-
-    def _run_epoch(self, loader: BatchLoader, bar: ProgressBar) -> None:
-        run = self._run
-        run.epoch = run.epochs_done
-        if run.batch_in_epoch == 0:
-            self._running.reset()
-            self._call_hooks("on_epoch_start")
-        total = 1 if self.dummy_run else len(loader)
-        bar.start_epoch(run.epoch, self.max_epoch, total)
-        started = (time.monotonic(), self._running.examples)  # nothing pending here
-        group: list[Any] = []
-        accumulate = self.accumulate_grad_batches
-        if run.batch_in_epoch < total:
-            for batch in loader.batches(run.epoch, start=run.batch_in_epoch):
-                group.append(batch)
-                remaining = total - run.batch_in_epoch
-                if len(group) < accumulate and len(group) < remaining:
-                    continue
-                short = len(group) > 1 and len(group) == remaining and loader.short_last
-                stepped = self._step(group, loader.divisors(len(group)) if short else None)
-                group = []
-                if bar.due(run.batch_in_epoch):
-                    self._show_progress(bar, started)
-                if self._after_step(stepped):
-                    return
-                if run.batch_in_epoch >= total:
-                    break
-        self._end_epoch(bar)
-
-    def _show_progress(self, bar: ProgressBar, started: tuple[float, int]) -> None:
-        """Draw the running objective, its bits per dimension and the throughput."""
-        running = self._running
-        running.flush(self._history)
-        name = self.objective.name
-        mean = running.sums[0] / running.examples if running.examples else math.nan
-        bits = bits_metrics({name: mean}, running.numel)
-        seconds = time.monotonic() - started[0]
-        bar.update(
-            self._run.batch_in_epoch,
-            mean,
-            name=name,
-            bits_per_dim=next(iter(bits.values()), None),
-            step=self._run.global_step,
-            examples_per_second=(running.examples - started[1]) / seconds if seconds else None,
-        )
-
-    def _step(self, batches: list[Any], divisors: list[float] | None = None) -> bool:
-        """One optimizer update from ``batches``, counted and dispatched; False: skipped."""
-        run = self._run
-        running = self._running
-        count = len(batches)
-        result = self._update(batches, divisors)  # type: ignore[misc]
-        if not running.names:  # a fresh run's first update
-            running.names = result.names
-            running.numel = self.objective.event_numel(batches[0])
-            running.reset()
-        self._stop_signal, self._out_of_time = result.stop_signal, result.out_of_time
-        first_batch = run.batch_in_epoch
-        run.batch_in_epoch += count
-        run.batch_num += count
-        bad = result.nonfinite
-        if bad is not None:
-            if not self.skip_nonfinite:
-                raise NonFiniteLogProbError(
-                    run.epoch,
-                    first_batch + bad.batch,
-                    run.batch_num - count + bad.batch,
-                    bad.value,
-                    bad.ranks,
-                    self.objective.name,
-                )
-            self.optimizer.zero_grad(set_to_none=True)
-            running.skipped += count
-            return False
-        run.global_step += 1
-        if self.ema is not None:
-            self.ema.update()
-        if self.scheduler is not None and self.scheduler_interval == "step":
-            self.scheduler.step()
-        tensors = result.tensors
-        running.add(tensors, len(tensors[0]), run.epoch, run.batch_num, run.global_step)
-        if running.pending >= self.log_every_n_steps:
-            running.flush(self._history)
-        self._call_hooks("on_batch_end")
-        return True
-
-    def _after_step(self, stepped: bool) -> bool:
-        """Step-level validation, checkpoints and stops; True when training must stop."""
-        run = self._run
-        step = run.global_step
-        every = self.validate_every_n_steps
-        if stepped and every is not None and step % every == 0:
-            val = self._validate()
-            records = self.history.batches
-            if records and records[-1].get("step") == step:
-                records[-1].update(val)
-        if not self._context.is_distributed:  # a signal during this step's hooks counts
-            self._stop_signal = self._signals.received
-        if self._stop_signal:
-            self._save_checkpoint()
-            if self._stop_signal == signal.SIGINT:
-                raise KeyboardInterrupt
-            if self.checkpoint_path is None and self.is_main_process:
-                report_unsaved(self._stop_signal, step)
-            raise TrainingPreempted(self._stop_signal, step)
-        stop: StopReason | None = None
-        if self.max_steps is not None and step >= self.max_steps:
-            stop = "max_steps"
-        elif self._out_of_time:
-            stop = "time_limit"
-        every = self.checkpoint_every_n_steps
-        due = (stepped and every is not None and step % every == 0) or (
-            self.checkpoint_every_seconds is not None
-            and time.monotonic() - self._last_checkpoint >= self.checkpoint_every_seconds
-        )
-        if stop is not None:
-            self.stop_reason = stop
-            self._save_checkpoint()
-            self._save_model()
-            return True
-        if due:
-            self._save_checkpoint()
-        return False
-
-    def _save_model(self) -> None:
-        if self.model_path is not None and self.is_main_process:
-            atomic_save(self.trainable.state_dict(), self.model_path)
-
-    def _end_epoch(self, bar: ProgressBar) -> None:
-        run = self._run
-        running = self._running
-        running.flush(self._history)
-        names = running.names
-        reduced = self._context.sum(
-            [*running.sums, float(running.examples), float(running.skipped)],
-            self.device,
-        )
-        metrics = means_from_sums(names, reduced[: len(names)], reduced[len(names)], running.numel)
-        metrics["lr"] = float(self.optimizer.param_groups[0]["lr"])
-        if self.skip_nonfinite:
-            metrics["skipped_batches"] = reduced[len(names) + 1]
-        if self._validation is not None and self.validate_every_epoch:
-            metrics.update(self._validate())
-        run.metrics = metrics
-        self._history.add_epoch({"epoch": run.epoch, **metrics})
-        bar.end_epoch(metrics, run.batch_in_epoch)
-        self._call_hooks("on_epoch_end")
-        if self.scheduler is not None and self.scheduler_interval == "epoch":
-            if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                validated = "" if self._validation is None else f"val_{self._validation.name}"
-                self.scheduler.step(-metrics.get(validated, metrics[names[0]]))
-            else:
-                self.scheduler.step()
-        run.epochs_done = run.epoch + 1
-        run.batch_in_epoch = 0
-        self._save_checkpoint()
-        self._save_model()
-
-    def _validate(self) -> dict[str, float]:
-        """A pass over the validation data, then ``on_validation_end``: ``val_*``."""
-        assert self._validation is not None
-        val = self._validation(self.trainable, self.ema, self.device)
-        self._run.val_metrics = val
-        self._call_hooks("on_validation_end")
-        return val
 
 
 class DistributionTrainer(_Trainer):
