@@ -49,56 +49,57 @@ def rm_scheduler(epoch: int) -> float:
     return 1.0 / math.sqrt(1.0 + epoch)
 
 
-def check_int(name: str, value: object, low: int, *, allow_none: bool = False) -> None:
+def check_int(owner: str, name: str, value: object, low: int, *, allow_none: bool = False) -> None:
     """Raise unless ``value`` is an int (not a bool) at least ``low`` (or None if allowed)."""
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
     if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
+        raise ValueError(f"{owner}: {name} must be >= {low}, got {value}")
 
 
-def check_positive(name: str, value: object) -> None:
+def check_positive(owner: str, name: str, value: object) -> None:
     """Raise unless ``value`` is a positive finite number or None."""
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise ValueError(f"{name} must be a positive number or None, got {value!r}")
+        raise ValueError(f"{owner}: {name} must be a positive number or None, got {value!r}")
 
 
-def check_path(name: str, value: object) -> Path | None:
+def check_path(owner: str, name: str, value: object) -> Path | None:
     """The path, or None; its folder must exist."""
     if value is None:
         return None
     if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__}")
+        raise TypeError(f"{owner}: {name} must be a str or os.PathLike, got {type(value).__name__}")
     path = Path(value)
     if not path.parent.is_dir():
         raise ValueError(
-            f"{name} must be in an existing folder; {str(path.parent)!r} (for "
+            f"{owner}: {name} must be in an existing folder; {str(path.parent)!r} (for "
             f"{str(path)!r}) does not exist"
         )
     return path
 
 
-def check_writable_file(name: str, value: object) -> Path | None:
+def check_writable_file(owner: str, name: str, value: object) -> Path | None:
     """:func:`check_path`, and the path must not be a folder and its folder writable.
 
     Proved by creating (and removing) a temporary file there, so a read-only folder or
     file system fails here rather than at the first save, an epoch later.
     """
-    path = check_path(name, value)
+    path = check_path(owner, name, value)
     if path is None:
         return None
     if path.is_dir():
-        raise ValueError(f"{name} must be a file path, not a folder; got {str(path)!r}")
+        raise ValueError(f"{owner}: {name} must be a file path, not a folder; got {str(path)!r}")
     try:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.check-"):
             pass
     except OSError as error:
         raise ValueError(
-            f"{name} must be in a folder this process can write to; {str(path.parent)!r} "
+            f"{owner}: {name} must be in a folder this process can write to; "
+            f"{str(path.parent)!r} "
             f"(for {str(path)!r}) is not writable ({error.strerror or error})"
         ) from error
     return path
@@ -174,18 +175,18 @@ def check_arguments(
     dataset item against the objective; then the arguments that only make sense together.
     """
     check_dataset(owner, "dataset", dataset)
-    check_int("batch_size", batch_size, 1)
-    check_int("max_epoch", max_epoch, 0)
-    check_int("max_steps", max_steps, 0, allow_none=True)
-    check_int("num_workers", num_workers, 0)
-    check_int("accumulate_grad_batches", accumulate_grad_batches, 1)
-    check_int("validate_every_n_steps", validate_every_n_steps, 1, allow_none=True)
-    check_int("checkpoint_every_n_steps", checkpoint_every_n_steps, 1, allow_none=True)
-    check_int("log_every_n_steps", log_every_n_steps, 1)
-    check_positive("checkpoint_every_seconds", checkpoint_every_seconds)
-    check_positive("time_limit", time_limit)
-    check_positive("grad_clip_norm", grad_clip_norm)
-    check_int("seed", seed, 0, allow_none=True)
+    check_int(owner, "batch_size", batch_size, 1)
+    check_int(owner, "max_epoch", max_epoch, 0)
+    check_int(owner, "max_steps", max_steps, 0, allow_none=True)
+    check_int(owner, "num_workers", num_workers, 0)
+    check_int(owner, "accumulate_grad_batches", accumulate_grad_batches, 1)
+    check_int(owner, "validate_every_n_steps", validate_every_n_steps, 1, allow_none=True)
+    check_int(owner, "checkpoint_every_n_steps", checkpoint_every_n_steps, 1, allow_none=True)
+    check_int(owner, "log_every_n_steps", log_every_n_steps, 1)
+    check_positive(owner, "checkpoint_every_seconds", checkpoint_every_seconds)
+    check_positive(owner, "time_limit", time_limit)
+    check_positive(owner, "grad_clip_norm", grad_clip_norm)
+    check_int(owner, "seed", seed, 0, allow_none=True)
     objective.check_item(dataset[0], f"{owner}: dataset items")  # type: ignore[index]
     dataset_size = len(dataset)  # type: ignore[arg-type]
     if persistent_workers and num_workers == 0:
@@ -200,23 +201,28 @@ def check_arguments(
             "run); lower batch_size or pass drop_last=False"
         )
     if not has_validation and validate_every_n_steps is not None:
-        raise ValueError("validate_every_n_steps needs a validation_dataset; got None")
+        raise ValueError(f"{owner}: validate_every_n_steps needs a validation_dataset; got None")
     if not has_validation and validation_objective is not None:
-        raise ValueError("validation_objective needs a validation_dataset; got None")
+        raise ValueError(f"{owner}: validation_objective needs a validation_dataset; got None")
     if (checkpoint_every_n_steps or checkpoint_every_seconds) and checkpoint_path is None:
         raise ValueError(
-            "checkpoint_every_n_steps / checkpoint_every_seconds need a checkpoint_path; "
+            f"{owner}: checkpoint_every_n_steps / checkpoint_every_seconds need a "
+            "checkpoint_path; "
             "got checkpoint_path=None"
         )
     if skip_nonfinite and not check_finite:
         raise ValueError(
-            "skip_nonfinite=True needs check_finite=True (skipping needs the check); got "
+            f"{owner}: skip_nonfinite=True needs check_finite=True (skipping needs the check); "
+            "got "
             "check_finite=False"
         )
 
 
 def build_hooks(
-    batch_end_callback: object, epoch_end_callback: object, callbacks: Iterable[object]
+    batch_end_callback: object,
+    epoch_end_callback: object,
+    callbacks: Iterable[object],
+    owner: str,
 ) -> tuple[list[Callback], list[Callback]]:
     """The checked ``callbacks`` list, and every hook in call order (legacy callables first).
 
@@ -230,14 +236,14 @@ def build_hooks(
         ("epoch_end_callback", epoch_end_callback, "on_epoch_end"),
     ):
         if hook is not None and not callable(hook):
-            raise TypeError(f"{label} must be callable or None, got {type(hook).__name__}")
+            raise TypeError(f"{owner}: {label} must be callable or None, got {type(hook).__name__}")
         if hook is not None:
             hooks.append(_LegacyCallback(hook, event))  # type: ignore[arg-type]
     listed = list(callbacks)
     for index, callback in enumerate(listed):
         if not isinstance(callback, Callback):
             raise TypeError(
-                f"callbacks[{index}] must be a pygen.train.Callback, got "
+                f"{owner}: callbacks[{index}] must be a pygen.train.Callback, got "
                 f"{type(callback).__name__} (pass plain functions as batch_end_callback "
                 "or epoch_end_callback)"
             )
@@ -282,17 +288,19 @@ def build_optimizer(
         built = optimizer(parameters)
         if not isinstance(built, torch.optim.Optimizer):
             raise TypeError(
-                f"optimizer factory must return a torch.optim.Optimizer, got {type(built).__name__}"
+                f"{owner}: optimizer factory must return a torch.optim.Optimizer, got "
+                f"{type(built).__name__}"
             )
     else:
         raise TypeError(
-            "optimizer must be a torch.optim.Optimizer, a callable params -> optimizer, "
+            f"{owner}: optimizer must be a torch.optim.Optimizer, a callable params -> "
+            "optimizer, "
             f"or None; got {type(optimizer).__name__}"
         )
     groups = [index for index, group in enumerate(built.param_groups) if group.get("maximize")]
     if groups:
         raise ValueError(
-            f"optimizer must minimise: {type(built).__name__} has maximize=True (param "
+            f"{owner}: optimizer must minimise: {type(built).__name__} has maximize=True (param "
             f"group(s) {groups}). The trainer already maximises the objective by minimising "
             "its negative, so maximize=True would train it backwards (minimise the "
             "log-likelihood); build the optimizer without maximize=True"
@@ -305,6 +313,7 @@ def build_scheduler(
     scheduler: Any | SchedulerFactory | None,
     optimizer: torch.optim.Optimizer,
     interval: str,
+    owner: str,
 ) -> Any:
     """The scheduler (or None) from ``use_scheduler`` / ``scheduler``.
 
@@ -314,10 +323,10 @@ def build_scheduler(
         TypeError: if ``scheduler`` is not a scheduler or a factory of one.
     """
     if interval not in ("epoch", "step"):
-        raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {interval!r}")
+        raise ValueError(f"{owner}: scheduler_interval must be 'epoch' or 'step', got {interval!r}")
     if use_scheduler and scheduler is not None:
         raise ValueError(
-            "use_scheduler=True (the Robbins-Monro schedule) and scheduler=... are "
+            f"{owner}: use_scheduler=True (the Robbins-Monro schedule) and scheduler=... are "
             "exclusive; pass only one"
         )
     if use_scheduler:
@@ -330,30 +339,34 @@ def build_scheduler(
         built = scheduler(optimizer)
         if not (hasattr(built, "step") and hasattr(built, "state_dict")):
             raise TypeError(
-                "scheduler factory must return a scheduler with step and state_dict, got "
+                f"{owner}: scheduler factory must return a scheduler with step and state_dict, "
+                "got "
                 f"{type(built).__name__}"
             )
     else:
         raise TypeError(
-            "scheduler must be a learning-rate scheduler, a callable optimizer -> "
+            f"{owner}: scheduler must be a learning-rate scheduler, a callable optimizer -> "
             f"scheduler, or None; got {type(scheduler).__name__}"
         )
     if interval == "step" and isinstance(built, torch.optim.lr_scheduler.ReduceLROnPlateau):
         raise ValueError(
-            "scheduler_interval='step' cannot drive ReduceLROnPlateau, which needs an epoch "
+            f"{owner}: scheduler_interval='step' cannot drive ReduceLROnPlateau, which needs an "
+            "epoch "
             "metric; use scheduler_interval='epoch'"
         )
     return built
 
 
-def amp_dtype(amp: AmpOption, device: torch.device) -> torch.dtype | None:
+def amp_dtype(amp: AmpOption, device: torch.device, owner: str) -> torch.dtype | None:
     """The autocast dtype for ``amp`` on ``device`` (None: full precision).
 
     Raises:
         ValueError: for an unknown ``amp``.
     """
     if amp not in (None, False, True, "bf16", "fp16"):
-        raise ValueError(f"amp must be one of None, False, True, 'bf16', 'fp16'; got {amp!r}")
+        raise ValueError(
+            f"{owner}: amp must be one of None, False, True, 'bf16', 'fp16'; got {amp!r}"
+        )
     if not amp:
         return None
     if device.type == "cuda":

@@ -185,7 +185,9 @@ class _Trainer(TrainerStateView):
             skip_nonfinite=skip_nonfinite,
             check_finite=check_finite,
         )
-        self.callbacks, self._hooks = build_hooks(batch_end_callback, epoch_end_callback, callbacks)
+        self.callbacks, self._hooks = build_hooks(
+            batch_end_callback, epoch_end_callback, callbacks, name
+        )
         self.validation_objective = (
             self.objective if validation_objective is None else as_objective(validation_objective)
         )
@@ -213,14 +215,14 @@ class _Trainer(TrainerStateView):
         self.epoch_end_callback = epoch_end_callback
         self.use_scheduler = use_scheduler
         self.dummy_run = dummy_run
-        self.model_path = check_path("model_path", model_path)
+        self.model_path = check_path(name, "model_path", model_path)
         self.reverse_inputs = reverse_inputs
         self.grad_clip_norm = grad_clip_norm
         self.compile = compile
         self.validation_dataset = validation_dataset
         self.validate_every_n_steps = validate_every_n_steps
         self.validate_every_epoch = validate_every_epoch
-        self.checkpoint_path = check_writable_file("checkpoint_path", checkpoint_path)
+        self.checkpoint_path = check_writable_file(name, "checkpoint_path", checkpoint_path)
         check_distinct_files(name, self.checkpoint_path, self.model_path, self._hooks)
         self.checkpoint_every_n_steps = checkpoint_every_n_steps
         self.checkpoint_every_seconds = checkpoint_every_seconds
@@ -238,12 +240,11 @@ class _Trainer(TrainerStateView):
         self.device = model_device(trainable)
         self.scheduler_interval = scheduler_interval
         self.scheduler: Any = build_scheduler(
-            use_scheduler, scheduler, self.optimizer, scheduler_interval
+            use_scheduler, scheduler, self.optimizer, scheduler_interval, name
         )
-        self._amp_dtype = amp_dtype(amp, self.device)
+        self._amp_dtype = amp_dtype(amp, self.device, name)
         self._scaler = torch.amp.GradScaler("cuda") if self._amp_dtype == torch.float16 else None
         self.ema = None if ema_decay is None else ExponentialMovingAverage(trainable, ema_decay)
-
         self.rank = self._context.rank
         self.world_size = self._context.world_size
         self.is_main_process = self._context.is_main_process
@@ -365,8 +366,7 @@ class _Trainer(TrainerStateView):
             # thread needs to finish: a deadlock at exit (seen with torch 2.4).
             forward = ddp = None
             if update is not None:
-                update.close()
-            update = None
+                update.close()  # drops its forward and DistributedDataParallel
             if loader is not None:
                 loader.close()
             context.shutdown()
