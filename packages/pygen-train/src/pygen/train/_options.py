@@ -1,6 +1,8 @@
 """The trainer's argument checks and the objects built from its arguments.
 
-One error template: name the argument, say what was expected, echo what was found.
+One error template: ``"<Trainer>: <argument> must <what was expected>, got <what was
+found>"`` (the trainer's class name first, then the argument, the expectation and the
+value or type found).
 """
 
 from __future__ import annotations
@@ -173,6 +175,13 @@ def check_arguments(
 
     The dataset (map-style, non-empty); the sizes, counts and durations; the first
     dataset item against the objective; then the arguments that only make sense together.
+
+    Raises:
+        TypeError: for an argument of the wrong kind (a float ``batch_size``, items that
+            are not tuples).
+        ValueError: for a bad value or a combination that cannot work (``batch_size``
+            above the dataset size with ``drop_last``, ``validate_every_n_steps``
+            without ``validation_dataset``, ...).
     """
     check_dataset(owner, "dataset", dataset)
     check_int(owner, "batch_size", batch_size, 1)
