@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import stat
 
 import pytest
 from torch.utils.data import TensorDataset
@@ -98,3 +100,19 @@ def test_non_main_process_writes_nothing(tmp_path, stand_in):
     path = tmp_path / "m.csv"
     CSVLogger(path)(stand_in(epoch=0, metrics={"log_prob": -1.0}, is_main_process=False))
     assert not path.exists()
+
+
+def test_a_rewrite_syncs_the_file_and_its_folder(tmp_path, stand_in, monkeypatch):
+    path = tmp_path / "m.csv"
+    logger = CSVLogger(path)
+    synced: list[bool] = []  # per fsync: was it a folder?
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor):
+        synced.append(stat.S_ISDIR(os.fstat(descriptor).st_mode))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    logger(stand_in(epoch=0, metrics={"log_prob": -1.0}))  # the first row: a rewrite
+    assert synced == ([False, True] if os.name == "posix" else [False])
+    assert read_rows(path)[0] == ["epoch", "log_prob"]

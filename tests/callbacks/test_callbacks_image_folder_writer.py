@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 import pytest
 import torch
@@ -46,3 +49,19 @@ def test_png_round_trip(tmp_path, channels):
         assert np.array_equal(pixels.reshape(6, 9, -1)[..., 0], expected[0])
     else:
         assert np.array_equal(pixels, expected.transpose(1, 2, 0))
+
+
+def test_a_write_syncs_the_file_and_its_folder(tmp_path, monkeypatch):
+    writer = ImageFolderWriter(tmp_path)
+    synced: list[bool] = []  # per fsync: was it a folder?
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor):
+        synced.append(stat.S_ISDIR(os.fstat(descriptor).st_mode))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    path = writer.write("grid", torch.zeros(1, 4, 4), step=3)
+    assert synced == ([False, True] if os.name == "posix" else [False])
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    assert Image.open(path).size == (4, 4)

@@ -5,13 +5,21 @@ from __future__ import annotations
 import os
 import pathlib
 import pickle
+import stat
 
 import pytest
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from pygen.train import Callback, LayerTrainer, UnsafeCheckpointError, atomic_save, safe_load
+from pygen.train import (
+    Callback,
+    LayerTrainer,
+    UnsafeCheckpointError,
+    atomic_save,
+    atomic_write,
+    safe_load,
+)
 
 
 class _Marker:
@@ -82,6 +90,45 @@ def test_train_checkpoint_failed_write_leaves_previous_file_intact(tmp_path, mon
     monkeypatch.undo()
     assert safe_load(path) == {"version": 1}
     assert os.listdir(tmp_path) == ["c.pt"]
+
+
+def test_train_checkpoint_atomic_write_failing_writer_keeps_the_old_file(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"old contents")
+
+    def writer(stream):
+        stream.write(b"new, but cut short")
+        raise KeyboardInterrupt  # BaseException too: the temporary file still goes
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(path, writer)
+    assert path.read_bytes() == b"old contents"
+    assert os.listdir(tmp_path) == ["data.bin"]
+
+
+def test_train_checkpoint_atomic_write_replaces_and_syncs_file_and_folder(tmp_path, monkeypatch):
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"old contents")
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor):
+        mode = os.fstat(descriptor).st_mode
+        # the target is not in place until the temporary file is synced
+        synced.append("folder" if stat.S_ISDIR(mode) else f"file:{path.read_bytes()!r}")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    atomic_write(path, lambda stream: stream.write(b"new contents"))
+    assert path.read_bytes() == b"new contents"
+    assert os.listdir(tmp_path) == ["data.bin"]  # no temporary file left
+    expected_folder_sync = ["folder"] if os.name == "posix" else []
+    assert synced == ["file:b'old contents'", *expected_folder_sync]
+
+
+def test_train_checkpoint_atomic_write_rejects_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"atomic_write: .*folder .*missing.* does not"):
+        atomic_write(tmp_path / "missing" / "f.bin", lambda stream: stream.write(b"x"))
 
 
 class Classifier(nn.Module):

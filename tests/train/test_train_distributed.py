@@ -40,6 +40,15 @@ def test_train_distributed_single_process_is_a_no_op():
     assert repr(context) == "DistributedContext(rank=0, world_size=1, local_rank=0)"
 
 
+@pytest.mark.parametrize(
+    ("device", "expected"),
+    [("cpu", "cpu"), ("meta", "cpu"), ("cuda:1", "cuda:1")],
+)
+def test_train_distributed_reduction_device_is_the_gpu_for_cuda_else_the_cpu(device, expected):
+    # nccl sums GPU tensors; gloo, for every other model, CPU ones
+    assert DistributedContext.reduction_device(torch.device(device)) == torch.device(expected)
+
+
 SCRIPT = textwrap.dedent(
     """
     import sys

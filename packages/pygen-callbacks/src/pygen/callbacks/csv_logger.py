@@ -6,7 +6,6 @@ import csv
 import io
 import numbers
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from pygen.callbacks._common import (
     trainer_attribute,
 )
 from pygen.train.callback import Callback
+from pygen.train.checkpoint import atomic_write
 from pygen.train.state import TrainerState
 
 __all__ = ["CSVLogger"]
@@ -40,9 +40,10 @@ class CSVLogger(Callback):
     The header is ``epoch`` followed by the metric names in the order the trainer first
     reported them. Each row is appended and ``fsync``-ed, so a killed run keeps every
     finished epoch. If a later epoch brings a metric the header lacks, the file is rewritten
-    with the wider header (older rows get empty cells) through a temporary file and
-    ``os.replace``, never leaving a half-written file. Floats are written with ``repr`` and
-    so read back as exactly the values in ``trainer.history``.
+    with the wider header (older rows get empty cells) with
+    :func:`pygen.train.checkpoint.atomic_write` (a temporary file, ``fsync``,
+    ``os.replace``, the folder ``fsync``-ed), never leaving a half-written file. Floats are
+    written with ``repr`` and so read back as exactly the values in ``trainer.history``.
 
     With ``append=True`` (the default) an existing file is continued: its rows for epochs
     before the first epoch this run writes are kept and rows for that epoch or later (left
@@ -155,18 +156,7 @@ class CSVLogger(Callback):
         writer = csv.DictWriter(buffer, fieldnames=fieldnames, restval="")
         writer.writeheader()
         writer.writerows(rows)
-        handle, temporary = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(handle, "w", newline="") as stream:
-                stream.write(buffer.getvalue())
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_write(self.path, lambda stream: stream.write(buffer.getvalue().encode()))
         self.fieldnames = fieldnames
 
 

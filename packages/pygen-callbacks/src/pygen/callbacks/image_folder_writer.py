@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import torch
 from torchvision.utils import save_image
 
 from pygen.callbacks._common import ensure_writable_folder
+from pygen.train.checkpoint import atomic_write
 
 __all__ = ["ImageFolderWriter"]
 
@@ -23,8 +23,9 @@ class ImageFolderWriter:
     The image callbacks use it when given ``folder=``. Each image goes to
     ``<folder>/<name>_<step:04d>.png``; characters other than letters, digits, ``.``, ``_``
     and ``-`` in ``name`` (for example the ``/`` of a TensorBoard tag) become ``_``. A file is
-    first written to a temporary file in the same folder and then moved into place with
-    ``os.replace``, so a run killed mid-write never leaves a truncated PNG behind.
+    written with :func:`pygen.train.checkpoint.atomic_write` (a temporary file in the same
+    folder, ``fsync``, ``os.replace``, the folder ``fsync``-ed), so a run killed mid-write
+    never leaves a truncated PNG behind.
 
     The folder is created if needed and checked for writing at construction, so a bad
     folder fails before training starts rather than at the end of the first epoch.
@@ -87,16 +88,6 @@ class ImageFolderWriter:
                 f"got shape {list(image.shape)}"
             )
         path = self.path_for(name, step)
-        handle, temporary = tempfile.mkstemp(
-            dir=self.folder, prefix=f".{path.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                save_image(image.detach().float().cpu().clamp(0.0, 1.0), stream, format="png")
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        pixels = image.detach().float().cpu().clamp(0.0, 1.0)
+        atomic_write(path, lambda stream: save_image(pixels, stream, format="png"))
         return path

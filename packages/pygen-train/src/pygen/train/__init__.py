@@ -15,6 +15,7 @@ from pygen.train.checkpoint import (
     UnreadableCheckpointError,
     UnsafeCheckpointError,
     atomic_save,
+    atomic_write,
     safe_load,
 )
 from pygen.train.distributed import DistributedContext
@@ -57,6 +58,7 @@ __all__ = [
     "UnsafeCheckpointError",
     "as_objective",
     "atomic_save",
+    "atomic_write",
     "bits_per_dim_name",
     "epoch_seed",
     "evaluate",

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from pygen.train._preflight import check_trainable_value
+from pygen.train.distributed import DistributedContext
 from pygen.train.objective import Objective
 
 __all__: list[str] = []
@@ -42,5 +43,29 @@ class FirstCallCheck:
     def __call__(self, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         value, metrics = self.forward(batch)
         check_trainable_value(value, self.name, self.where)
-        self.owner._forward = self.forward
+        self.owner.forward = self.forward
         return value, metrics
+
+
+def build_forward(
+    trainable: nn.Module,
+    objective: Objective,
+    context: DistributedContext,
+    device: torch.device,
+    *,
+    compile: bool,
+    where: str,
+) -> tuple[Any, Any]:
+    """The objective as the trainer calls it, and the DistributedDataParallel inside (or None).
+
+    Under ``torchrun`` (or with ``compile``) the :class:`ObjectiveModule` is wrapped and
+    called as a module; otherwise its ``forward`` is called directly, without a second
+    ``nn.Module`` call per step.
+    """
+    module = ObjectiveModule(trainable, objective, where)
+    if not (context.is_distributed or compile):
+        return module.forward, None
+    wrapped = context.wrap(module, device)
+    return (torch.compile(wrapped) if compile else wrapped), (
+        wrapped if context.is_distributed else None
+    )

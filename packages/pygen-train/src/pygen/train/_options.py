@@ -1,6 +1,8 @@
 """The trainer's argument checks and the objects built from its arguments.
 
-One error template: name the argument, say what was expected, echo what was found.
+One error template: ``"<Trainer>: <argument> must <what was expected>, got <what was
+found>"`` (the trainer's class name first, then the argument, the expectation and the
+value or type found).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import torch
 from torch import nn
 
 from pygen.train.callback import Callback, _LegacyCallback
+from pygen.train.objective import Objective
 
 __all__: list[str] = []
 
@@ -48,56 +51,57 @@ def rm_scheduler(epoch: int) -> float:
     return 1.0 / math.sqrt(1.0 + epoch)
 
 
-def check_int(name: str, value: object, low: int, *, allow_none: bool = False) -> None:
+def check_int(owner: str, name: str, value: object, low: int, *, allow_none: bool = False) -> None:
     """Raise unless ``value`` is an int (not a bool) at least ``low`` (or None if allowed)."""
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
     if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
+        raise ValueError(f"{owner}: {name} must be >= {low}, got {value}")
 
 
-def check_positive(name: str, value: object) -> None:
+def check_positive(owner: str, name: str, value: object) -> None:
     """Raise unless ``value`` is a positive finite number or None."""
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise ValueError(f"{name} must be a positive number or None, got {value!r}")
+        raise ValueError(f"{owner}: {name} must be a positive number or None, got {value!r}")
 
 
-def check_path(name: str, value: object) -> Path | None:
+def check_path(owner: str, name: str, value: object) -> Path | None:
     """The path, or None; its folder must exist."""
     if value is None:
         return None
     if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__}")
+        raise TypeError(f"{owner}: {name} must be a str or os.PathLike, got {type(value).__name__}")
     path = Path(value)
     if not path.parent.is_dir():
         raise ValueError(
-            f"{name} must be in an existing folder; {str(path.parent)!r} (for "
+            f"{owner}: {name} must be in an existing folder; {str(path.parent)!r} (for "
             f"{str(path)!r}) does not exist"
         )
     return path
 
 
-def check_writable_file(name: str, value: object) -> Path | None:
+def check_writable_file(owner: str, name: str, value: object) -> Path | None:
     """:func:`check_path`, and the path must not be a folder and its folder writable.
 
     Proved by creating (and removing) a temporary file there, so a read-only folder or
     file system fails here rather than at the first save, an epoch later.
     """
-    path = check_path(name, value)
+    path = check_path(owner, name, value)
     if path is None:
         return None
     if path.is_dir():
-        raise ValueError(f"{name} must be a file path, not a folder; got {str(path)!r}")
+        raise ValueError(f"{owner}: {name} must be a file path, not a folder; got {str(path)!r}")
     try:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.check-"):
             pass
     except OSError as error:
         raise ValueError(
-            f"{name} must be in a folder this process can write to; {str(path.parent)!r} "
+            f"{owner}: {name} must be in a folder this process can write to; "
+            f"{str(path.parent)!r} "
             f"(for {str(path)!r}) is not writable ({error.strerror or error})"
         ) from error
     return path
@@ -133,41 +137,126 @@ def check_distinct_files(
         seen[resolved] = writer
 
 
-def check_combinations(
+def check_trainable(owner: str, trainable: object) -> None:
+    """The trainable must be an ``nn.Module`` (its parameters are trained and saved)."""
+    if not isinstance(trainable, nn.Module):
+        raise TypeError(
+            f"{owner}: trainable must be a torch.nn.Module (its parameters are trained and "
+            f"checkpointed), got {type(trainable).__name__}"
+        )
+
+
+def check_arguments(
     *,
-    dataset_size: int,
-    batch_size: int,
+    owner: str,
+    objective: Objective,
+    dataset: object,
+    batch_size: object,
+    max_epoch: object,
+    max_steps: object,
+    num_workers: object,
+    persistent_workers: bool,
+    accumulate_grad_batches: object,
+    validate_every_n_steps: object,
+    checkpoint_every_n_steps: object,
+    log_every_n_steps: object,
+    checkpoint_every_seconds: object,
+    time_limit: object,
+    grad_clip_norm: object,
+    seed: object,
     drop_last: bool,
     has_validation: bool,
-    validate_every_n_steps: int | None,
     validation_objective: object,
     checkpoint_path: object,
-    checkpoint_every: bool,
     skip_nonfinite: bool,
     check_finite: bool,
-    owner: str,
 ) -> None:
-    """The checks of arguments that only make sense together."""
-    if drop_last and dataset_size < batch_size:
+    """The trainer's arguments, checked in this order.
+
+    The dataset (map-style, non-empty); the sizes, counts and durations; the first
+    dataset item against the objective; then the arguments that only make sense together.
+
+    Raises:
+        TypeError: for an argument of the wrong kind (a float ``batch_size``, items that
+            are not tuples).
+        ValueError: for a bad value or a combination that cannot work (``batch_size``
+            above the dataset size with ``drop_last``, ``validate_every_n_steps``
+            without ``validation_dataset``, ...).
+    """
+    check_dataset(owner, "dataset", dataset)
+    check_int(owner, "batch_size", batch_size, 1)
+    check_int(owner, "max_epoch", max_epoch, 0)
+    check_int(owner, "max_steps", max_steps, 0, allow_none=True)
+    check_int(owner, "num_workers", num_workers, 0)
+    check_int(owner, "accumulate_grad_batches", accumulate_grad_batches, 1)
+    check_int(owner, "validate_every_n_steps", validate_every_n_steps, 1, allow_none=True)
+    check_int(owner, "checkpoint_every_n_steps", checkpoint_every_n_steps, 1, allow_none=True)
+    check_int(owner, "log_every_n_steps", log_every_n_steps, 1)
+    check_positive(owner, "checkpoint_every_seconds", checkpoint_every_seconds)
+    check_positive(owner, "time_limit", time_limit)
+    check_positive(owner, "grad_clip_norm", grad_clip_norm)
+    check_int(owner, "seed", seed, 0, allow_none=True)
+    objective.check_item(dataset[0], f"{owner}: dataset items")  # type: ignore[index]
+    dataset_size = len(dataset)  # type: ignore[arg-type]
+    if persistent_workers and num_workers == 0:
+        raise ValueError(
+            f"{owner}: persistent_workers=True needs num_workers > 0 (workers to keep); got "
+            "num_workers=0"
+        )
+    if drop_last and dataset_size < batch_size:  # type: ignore[operator]
         raise ValueError(
             f"{owner}: batch_size must be at most the dataset size when drop_last=True; "
             f"got batch_size={batch_size} for {dataset_size} example(s) (no batch would "
             "run); lower batch_size or pass drop_last=False"
         )
     if not has_validation and validate_every_n_steps is not None:
-        raise ValueError("validate_every_n_steps needs a validation_dataset; got None")
+        raise ValueError(f"{owner}: validate_every_n_steps needs a validation_dataset; got None")
     if not has_validation and validation_objective is not None:
-        raise ValueError("validation_objective needs a validation_dataset; got None")
-    if checkpoint_every and checkpoint_path is None:
+        raise ValueError(f"{owner}: validation_objective needs a validation_dataset; got None")
+    if (checkpoint_every_n_steps or checkpoint_every_seconds) and checkpoint_path is None:
         raise ValueError(
-            "checkpoint_every_n_steps / checkpoint_every_seconds need a checkpoint_path; "
+            f"{owner}: checkpoint_every_n_steps / checkpoint_every_seconds need a "
+            "checkpoint_path; "
             "got checkpoint_path=None"
         )
     if skip_nonfinite and not check_finite:
         raise ValueError(
-            "skip_nonfinite=True needs check_finite=True (skipping needs the check); got "
+            f"{owner}: skip_nonfinite=True needs check_finite=True (skipping needs the check); "
+            "got "
             "check_finite=False"
         )
+
+
+def build_hooks(
+    batch_end_callback: object,
+    epoch_end_callback: object,
+    callbacks: Iterable[object],
+    owner: str,
+) -> tuple[list[Callback], list[Callback]]:
+    """The checked ``callbacks`` list, and every hook in call order (legacy callables first).
+
+    Raises:
+        TypeError: for a legacy callback that is not callable, or an item of ``callbacks``
+            that is not a :class:`~pygen.train.callback.Callback`.
+    """
+    hooks: list[Callback] = []
+    for label, hook, event in (
+        ("batch_end_callback", batch_end_callback, "on_batch_end"),
+        ("epoch_end_callback", epoch_end_callback, "on_epoch_end"),
+    ):
+        if hook is not None and not callable(hook):
+            raise TypeError(f"{owner}: {label} must be callable or None, got {type(hook).__name__}")
+        if hook is not None:
+            hooks.append(_LegacyCallback(hook, event))  # type: ignore[arg-type]
+    listed = list(callbacks)
+    for index, callback in enumerate(listed):
+        if not isinstance(callback, Callback):
+            raise TypeError(
+                f"{owner}: callbacks[{index}] must be a pygen.train.Callback, got "
+                f"{type(callback).__name__} (pass plain functions as batch_end_callback "
+                "or epoch_end_callback)"
+            )
+    return listed, [*hooks, *listed]  # type: ignore[list-item]
 
 
 def check_dataset(owner: str, argument: str, dataset: object) -> None:
@@ -182,15 +271,24 @@ def check_dataset(owner: str, argument: str, dataset: object) -> None:
 
 
 def build_optimizer(
-    optimizer: torch.optim.Optimizer | OptimizerFactory | None, parameters: list[nn.Parameter]
+    optimizer: torch.optim.Optimizer | OptimizerFactory | None, trainable: nn.Module, owner: str
 ) -> torch.optim.Optimizer:
     """The optimizer: default Adam (lr 1e-3), an instance, or a factory's result.
 
+    A factory gets the parameters of ``trainable`` that require grad.
+
     Raises:
         TypeError: for anything else, or a factory returning something else.
-        ValueError: for an optimizer with ``maximize=True`` (the trainer minimises minus
-            the objective; maximize=True would minimise the objective).
+        ValueError: for a default optimizer over no parameters, or an optimizer with
+            ``maximize=True`` (the trainer minimises minus the objective; maximize=True
+            would minimise the objective).
     """
+    parameters = [p for p in trainable.parameters() if p.requires_grad]
+    if optimizer is None and not parameters:
+        raise ValueError(
+            f"{owner}: trainable has no parameters that require grad; nothing to train "
+            "(wrap torch.distributions parameters in nn.Parameter inside an nn.Module)"
+        )
     if optimizer is None:
         built = torch.optim.Adam(parameters, lr=1e-3)
     elif isinstance(optimizer, torch.optim.Optimizer):
@@ -199,17 +297,19 @@ def build_optimizer(
         built = optimizer(parameters)
         if not isinstance(built, torch.optim.Optimizer):
             raise TypeError(
-                f"optimizer factory must return a torch.optim.Optimizer, got {type(built).__name__}"
+                f"{owner}: optimizer factory must return a torch.optim.Optimizer, got "
+                f"{type(built).__name__}"
             )
     else:
         raise TypeError(
-            "optimizer must be a torch.optim.Optimizer, a callable params -> optimizer, "
+            f"{owner}: optimizer must be a torch.optim.Optimizer, a callable params -> "
+            "optimizer, "
             f"or None; got {type(optimizer).__name__}"
         )
     groups = [index for index, group in enumerate(built.param_groups) if group.get("maximize")]
     if groups:
         raise ValueError(
-            f"optimizer must minimise: {type(built).__name__} has maximize=True (param "
+            f"{owner}: optimizer must minimise: {type(built).__name__} has maximize=True (param "
             f"group(s) {groups}). The trainer already maximises the objective by minimising "
             "its negative, so maximize=True would train it backwards (minimise the "
             "log-likelihood); build the optimizer without maximize=True"
@@ -222,6 +322,7 @@ def build_scheduler(
     scheduler: Any | SchedulerFactory | None,
     optimizer: torch.optim.Optimizer,
     interval: str,
+    owner: str,
 ) -> Any:
     """The scheduler (or None) from ``use_scheduler`` / ``scheduler``.
 
@@ -231,10 +332,10 @@ def build_scheduler(
         TypeError: if ``scheduler`` is not a scheduler or a factory of one.
     """
     if interval not in ("epoch", "step"):
-        raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {interval!r}")
+        raise ValueError(f"{owner}: scheduler_interval must be 'epoch' or 'step', got {interval!r}")
     if use_scheduler and scheduler is not None:
         raise ValueError(
-            "use_scheduler=True (the Robbins-Monro schedule) and scheduler=... are "
+            f"{owner}: use_scheduler=True (the Robbins-Monro schedule) and scheduler=... are "
             "exclusive; pass only one"
         )
     if use_scheduler:
@@ -247,30 +348,34 @@ def build_scheduler(
         built = scheduler(optimizer)
         if not (hasattr(built, "step") and hasattr(built, "state_dict")):
             raise TypeError(
-                "scheduler factory must return a scheduler with step and state_dict, got "
+                f"{owner}: scheduler factory must return a scheduler with step and state_dict, "
+                "got "
                 f"{type(built).__name__}"
             )
     else:
         raise TypeError(
-            "scheduler must be a learning-rate scheduler, a callable optimizer -> "
+            f"{owner}: scheduler must be a learning-rate scheduler, a callable optimizer -> "
             f"scheduler, or None; got {type(scheduler).__name__}"
         )
     if interval == "step" and isinstance(built, torch.optim.lr_scheduler.ReduceLROnPlateau):
         raise ValueError(
-            "scheduler_interval='step' cannot drive ReduceLROnPlateau, which needs an epoch "
+            f"{owner}: scheduler_interval='step' cannot drive ReduceLROnPlateau, which needs an "
+            "epoch "
             "metric; use scheduler_interval='epoch'"
         )
     return built
 
 
-def amp_dtype(amp: AmpOption, device: torch.device) -> torch.dtype | None:
+def amp_dtype(amp: AmpOption, device: torch.device, owner: str) -> torch.dtype | None:
     """The autocast dtype for ``amp`` on ``device`` (None: full precision).
 
     Raises:
         ValueError: for an unknown ``amp``.
     """
     if amp not in (None, False, True, "bf16", "fp16"):
-        raise ValueError(f"amp must be one of None, False, True, 'bf16', 'fp16'; got {amp!r}")
+        raise ValueError(
+            f"{owner}: amp must be one of None, False, True, 'bf16', 'fp16'; got {amp!r}"
+        )
     if not amp:
         return None
     if device.type == "cuda":

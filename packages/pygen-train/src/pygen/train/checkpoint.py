@@ -1,11 +1,12 @@
 """Crash-safe checkpoint files: atomic writes and loads that never run code.
 
-A checkpoint written with :func:`atomic_save` is either the complete new file or the
-previous file: the bytes go to a temporary file in the same folder, which is flushed,
-``fsync``-ed and then renamed over the target with :func:`os.replace` (atomic on POSIX and
-Windows), after which the folder itself is ``fsync``-ed so the rename survives a power
-cut. A process killed mid-write (even with ``SIGKILL``) leaves the previous checkpoint
-intact and at most a stray temporary file.
+A checkpoint written with :func:`atomic_save` (any file written with
+:func:`atomic_write`) is either the complete new file or the previous file: the bytes go
+to a temporary file in the same folder, which is flushed, ``fsync``-ed and then renamed
+over the target with :func:`os.replace` (atomic on POSIX and Windows), after which the
+folder itself is ``fsync``-ed so the rename survives a power cut. A process killed
+mid-write (even with ``SIGKILL``) leaves the previous checkpoint intact and at most a
+stray temporary file.
 
 :func:`safe_load` reads with ``torch.load(..., weights_only=True)``, whose restricted
 unpickler only rebuilds tensors and plain containers (dict, list, tuple, str, numbers,
@@ -21,12 +22,19 @@ import contextlib
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 
-__all__ = ["UnreadableCheckpointError", "UnsafeCheckpointError", "atomic_save", "safe_load"]
+__all__ = [
+    "UnreadableCheckpointError",
+    "UnsafeCheckpointError",
+    "atomic_save",
+    "atomic_write",
+    "safe_load",
+]
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -56,8 +64,65 @@ def _fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> None:
+    """Write a file so ``path`` is never left half-written: the new bytes or the old file.
+
+    ``write`` gets a binary file in the same folder; once it returns, the file is
+    flushed, ``fsync``-ed and renamed over ``path`` with :func:`os.replace` (atomic on
+    POSIX and Windows), and then the folder is ``fsync``-ed so the rename survives a
+    power cut. :func:`atomic_save` writes checkpoints through it, and pygen-callbacks'
+    CSV and image files too.
+
+    Args:
+        path: the target file. Its folder must exist. An existing file is replaced only
+            once the new contents are completely on disk.
+        write: writes the contents to the binary file it is given (and need not close it).
+
+    Raises:
+        FileNotFoundError: if the folder of ``path`` does not exist.
+        Exception: whatever ``write`` or the file system raised; the previous file at
+            ``path`` is untouched and the temporary file is removed.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from pygen.train.checkpoint import atomic_write
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+        >>> atomic_write(path, lambda stream: stream.write(b"first"))
+        >>> def fails(stream):
+        ...     stream.write(b"half")
+        ...     raise RuntimeError("disk full")
+        >>> try:
+        ...     atomic_write(path, fails)
+        ... except RuntimeError:
+        ...     pass
+        >>> path.read_bytes(), [p.name for p in path.parent.iterdir()]
+        (b'first', ['notes.txt'])
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"atomic_write: path must be in an existing folder; folder {str(folder)!r} "
+            f"of {str(target)!r} does not exist"
+        )
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_folder(folder)
+
+
 def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write ``obj`` with :func:`torch.save` so ``path`` is never left half-written.
+
+    The file is written with :func:`atomic_write`.
 
     Args:
         obj: what to save; keep it to plain dicts/lists of tensors, numbers and strings so
@@ -85,18 +150,7 @@ def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
             f"atomic_save: path must be in an existing folder; folder {str(folder)!r} "
             f"of {str(target)!r} does not exist"
         )
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _fsync_folder(folder)
+    atomic_write(target, lambda handle: torch.save(obj, handle))
 
 
 def safe_load(path: str | os.PathLike[str], map_location: str | torch.device | None = None) -> Any:

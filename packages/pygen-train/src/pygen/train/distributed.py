@@ -139,19 +139,43 @@ class DistributedContext:
         device_ids = [device.index] if device.type == "cuda" else None
         return nn.parallel.DistributedDataParallel(module, device_ids=device_ids)
 
+    @staticmethod
+    def reduction_device(device: torch.device) -> torch.device:
+        """Where a model on ``device`` has its numbers summed across ranks.
+
+        A CUDA model's on its GPU (``nccl`` reduces GPU tensors), any other on the CPU
+        (``gloo``).
+
+        Args:
+            device: the model's device.
+
+        Returns:
+            ``device`` for a CUDA device, else the CPU.
+
+        Example:
+            >>> import torch
+            >>> from pygen.train.distributed import DistributedContext
+            >>> DistributedContext.reduction_device(torch.device("meta"))
+            device(type='cpu')
+        """
+        return device if device.type == "cuda" else torch.device("cpu")
+
     def sum(self, values: Sequence[float], device: torch.device) -> list[float]:
         """Sum ``values`` element-wise over all ranks (returned unchanged for one process).
 
         Args:
             values: numbers to add up across ranks.
-            device: where to build the tensor (the backend's device).
+            device: the model's device; the sum is built on its
+                :meth:`reduction_device`.
 
         Returns:
             The element-wise sums, as floats (float64 accumulation).
         """
         if not self.is_distributed:
             return list(values)
-        tensor = torch.tensor(list(values), dtype=torch.float64, device=device)
+        tensor = torch.tensor(
+            list(values), dtype=torch.float64, device=self.reduction_device(device)
+        )
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         # Keep the tensor alive until the group is gone (see shutdown).
         self._last_reduced = tensor

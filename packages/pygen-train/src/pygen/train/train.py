@@ -42,9 +42,6 @@ the current update, with the checkpoint written first. All ranks stop at the sam
 
 from __future__ import annotations
 
-import contextlib
-import math
-import signal
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -53,46 +50,38 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from pygen.train._checkpoint_checks import check_metric_names
 from pygen.train._finished import report_finished_run
-from pygen.train._forward import FirstCallCheck, ObjectiveModule
-from pygen.train._metrics import (
-    EvalMode,
-    RunningMetrics,
-    bits_metrics,
-    evaluation_sums,
-    means_from_sums,
-)
+from pygen.train._forward import build_forward
+from pygen.train._loop import EpochLoop, limit_reached
+from pygen.train._metrics import RunningMetrics
 from pygen.train._options import (
     AmpOption,
     OptimizerFactory,
     PathOption,
     SchedulerFactory,
     amp_dtype,
+    build_hooks,
     build_optimizer,
     build_scheduler,
-    check_combinations,
-    check_dataset,
+    check_arguments,
     check_distinct_files,
-    check_int,
     check_path,
-    check_positive,
+    check_trainable,
     check_writable_file,
     model_device,
     rm_scheduler,
 )
-from pygen.train._preflight import check_validation_batch
 from pygen.train._run_state import RunState
-from pygen.train._signals import DeferredSignals, report_unsaved, warn_unsaved_preemption
+from pygen.train._signals import DeferredSignals, warn_unsaved_preemption
+from pygen.train._state_view import TrainerStateView
 from pygen.train._trainer_checkpoint import restore_trainer, resume, trainer_state
+from pygen.train._update import OptimizerUpdate
+from pygen.train._validation import Validation
 from pygen.train.batching import BatchLoader
-from pygen.train.callback import Callback, _LegacyCallback
-from pygen.train.checkpoint import atomic_save
+from pygen.train.callback import Callback
 from pygen.train.distributed import DistributedContext
 from pygen.train.ema import ExponentialMovingAverage
-from pygen.train.errors import NonFiniteLogProbError, TrainingPreempted
 from pygen.train.history import MetricsHistory
-from pygen.train.metric_names import bits_per_dim_name
 from pygen.train.objective import (
     LayerLogProbObjective,
     LogProbObjective,
@@ -109,8 +98,15 @@ __all__ = ["DistributionTrainer", "LayerTrainer", "rm_scheduler"]
 _DEFAULT_LOG_EVERY = 50
 
 
-class _Trainer:
-    """The training loop shared by :class:`DistributionTrainer` and :class:`LayerTrainer`."""
+class _Trainer(TrainerStateView):
+    """What :class:`DistributionTrainer` and :class:`LayerTrainer` share.
+
+    The arguments and the parts built from them, the checkpoint state and :meth:`train`
+    (set-up and tear-down); the epochs run in :class:`pygen.train._loop.EpochLoop`, an
+    update in :class:`pygen.train._update.OptimizerUpdate`, validation in
+    :class:`pygen.train._validation.Validation`, and what a callback reads is
+    :class:`pygen.train._state_view.TrainerStateView`.
+    """
 
     def _default_objective(self, reverse_inputs: bool) -> Objective:
         return LogProbObjective()
@@ -158,83 +154,58 @@ class _Trainer:
         persistent_workers: bool = False,
     ) -> None:
         name = type(self).__name__
-        if not isinstance(trainable, nn.Module):
-            raise TypeError(
-                f"{name}: trainable must be a torch.nn.Module (its parameters are trained and "
-                f"checkpointed), got {type(trainable).__name__}"
-            )
+        check_trainable(name, trainable)
         self.objective = (
             self._default_objective(reverse_inputs)
             if objective is None
             else as_objective(objective)
         )
         self.objective.check_model(trainable, name)
-        check_dataset(name, "dataset", dataset)
-        check_int("batch_size", batch_size, 1)
-        check_int("max_epoch", max_epoch, 0)
-        check_int("max_steps", max_steps, 0, allow_none=True)
-        check_int("num_workers", num_workers, 0)
-        if persistent_workers and num_workers == 0:
-            raise ValueError(
-                f"{name}: persistent_workers=True needs num_workers > 0 (workers to keep); got "
-                "num_workers=0"
-            )
-        check_int("accumulate_grad_batches", accumulate_grad_batches, 1)
-        check_int("validate_every_n_steps", validate_every_n_steps, 1, allow_none=True)
-        check_int("checkpoint_every_n_steps", checkpoint_every_n_steps, 1, allow_none=True)
-        check_int("log_every_n_steps", log_every_n_steps, 1)
-        check_positive("checkpoint_every_seconds", checkpoint_every_seconds)
-        check_positive("time_limit", time_limit)
-        check_positive("grad_clip_norm", grad_clip_norm)
-        if seed is not None:
-            check_int("seed", seed, 0)
-        self.objective.check_item(dataset[0], f"{name}: dataset items")
-        check_combinations(
-            dataset_size=len(dataset),
+        check_arguments(
+            owner=name,
+            objective=self.objective,
+            dataset=dataset,
             batch_size=batch_size,
+            max_epoch=max_epoch,
+            max_steps=max_steps,
+            num_workers=num_workers,
+            persistent_workers=persistent_workers,
+            accumulate_grad_batches=accumulate_grad_batches,
+            validate_every_n_steps=validate_every_n_steps,
+            checkpoint_every_n_steps=checkpoint_every_n_steps,
+            log_every_n_steps=log_every_n_steps,
+            checkpoint_every_seconds=checkpoint_every_seconds,
+            time_limit=time_limit,
+            grad_clip_norm=grad_clip_norm,
+            seed=seed,
             drop_last=drop_last,
             has_validation=validation_dataset is not None,
-            validate_every_n_steps=validate_every_n_steps,
             validation_objective=validation_objective,
             checkpoint_path=checkpoint_path,
-            checkpoint_every=bool(checkpoint_every_n_steps or checkpoint_every_seconds),
             skip_nonfinite=skip_nonfinite,
             check_finite=check_finite,
-            owner=name,
         )
-        hooks: list[Callback] = []
-        for label, hook, event in (
-            ("batch_end_callback", batch_end_callback, "on_batch_end"),
-            ("epoch_end_callback", epoch_end_callback, "on_epoch_end"),
-        ):
-            if hook is not None and not callable(hook):
-                raise TypeError(f"{label} must be callable or None, got {type(hook).__name__}")
-            if hook is not None:
-                hooks.append(_LegacyCallback(hook, event))  # type: ignore[arg-type]
-        callbacks = list(callbacks)
-        for index, callback in enumerate(callbacks):
-            if not isinstance(callback, Callback):
-                raise TypeError(
-                    f"callbacks[{index}] must be a pygen.train.Callback, got "
-                    f"{type(callback).__name__} (pass plain functions as batch_end_callback "
-                    "or epoch_end_callback)"
-                )
+        self.callbacks, self._hooks = build_hooks(
+            batch_end_callback, epoch_end_callback, callbacks, name
+        )
         self.validation_objective = (
             self.objective if validation_objective is None else as_objective(validation_objective)
         )
+        self._context = DistributedContext.from_environment()
+        self._validation = None
         if validation_dataset is not None:
-            check_dataset(name, "validation_dataset", validation_dataset)
-            self.validation_objective.check_model(trainable, name)
-            self.validation_objective.check_item(
-                validation_dataset[0], f"{name}: validation_dataset items"
+            self._validation = Validation(
+                validation_dataset,
+                self.validation_objective,
+                self.objective,
+                trainable,
+                batch_size=batch_size,
+                context=self._context,
+                num_workers=num_workers,
+                check_finite=check_finite,
+                where=name,
             )
-        parameters = [p for p in trainable.parameters() if p.requires_grad]
-        if optimizer is None and not parameters:
-            raise ValueError(
-                f"{name}: trainable has no parameters that require grad; nothing to train "
-                "(wrap torch.distributions parameters in nn.Parameter inside an nn.Module)"
-            )
-
+        self.optimizer = build_optimizer(optimizer, trainable, name)
         self.trainable = trainable
         self.dataset = dataset
         self.batch_size = batch_size
@@ -244,16 +215,14 @@ class _Trainer:
         self.epoch_end_callback = epoch_end_callback
         self.use_scheduler = use_scheduler
         self.dummy_run = dummy_run
-        self.model_path = check_path("model_path", model_path)
+        self.model_path = check_path(name, "model_path", model_path)
         self.reverse_inputs = reverse_inputs
-        self.callbacks = callbacks
-        self._hooks = [*hooks, *callbacks]  # the legacy callables first, then the list
         self.grad_clip_norm = grad_clip_norm
         self.compile = compile
         self.validation_dataset = validation_dataset
         self.validate_every_n_steps = validate_every_n_steps
         self.validate_every_epoch = validate_every_epoch
-        self.checkpoint_path = check_writable_file("checkpoint_path", checkpoint_path)
+        self.checkpoint_path = check_writable_file(name, "checkpoint_path", checkpoint_path)
         check_distinct_files(name, self.checkpoint_path, self.model_path, self._hooks)
         self.checkpoint_every_n_steps = checkpoint_every_n_steps
         self.checkpoint_every_seconds = checkpoint_every_seconds
@@ -269,16 +238,13 @@ class _Trainer:
         self.num_workers = num_workers
         self.persistent_workers = persistent_workers
         self.device = model_device(trainable)
-        self.optimizer = build_optimizer(optimizer, parameters)
         self.scheduler_interval = scheduler_interval
         self.scheduler: Any = build_scheduler(
-            use_scheduler, scheduler, self.optimizer, scheduler_interval
+            use_scheduler, scheduler, self.optimizer, scheduler_interval, name
         )
-        self._amp_dtype = amp_dtype(amp, self.device)
+        self._amp_dtype = amp_dtype(amp, self.device, name)
         self._scaler = torch.amp.GradScaler("cuda") if self._amp_dtype == torch.float16 else None
         self.ema = None if ema_decay is None else ExponentialMovingAverage(trainable, ema_decay)
-
-        self._context = DistributedContext.from_environment()
         self.rank = self._context.rank
         self.world_size = self._context.world_size
         self.is_main_process = self._context.is_main_process
@@ -287,91 +253,7 @@ class _Trainer:
         self._running = RunningMetrics()
         self._history = MetricsHistory()
         self.stop_reason: StopReason | None = None
-        self._numel_known = False
-        self._forward: Any = None
-        self._ddp: Any = None
         self._signals = DeferredSignals()
-
-    # -- the state a callback sees ----------------------------------------------------------
-
-    @property
-    def model(self) -> nn.Module:
-        """Alias of ``trainable``."""
-        return self.trainable
-
-    @property
-    def epoch(self) -> int:
-        """0-based index of the current epoch."""
-        return self._run.epoch
-
-    @property
-    def epoch_num(self) -> int:
-        """Alias of ``epoch``."""
-        return self._run.epoch
-
-    @property
-    def batch_num(self) -> int:
-        """Batches done over the run (skipped ones included); 1 after the first."""
-        return self._run.batch_num
-
-    @property
-    def global_step(self) -> int:
-        """Optimizer updates taken."""
-        return self._run.global_step
-
-    @property
-    def should_stop(self) -> bool:
-        """Set True to stop after the current epoch (kept in the checkpoint)."""
-        return self._run.should_stop
-
-    @should_stop.setter
-    def should_stop(self, value: bool) -> None:
-        self._run.should_stop = bool(value)
-
-    @property
-    def metrics(self) -> dict[str, float]:
-        """The last finished epoch's metrics."""
-        return self._run.metrics
-
-    @property
-    def val_metrics(self) -> dict[str, float]:
-        """The last validation's ``val_*`` metrics."""
-        return self._run.val_metrics
-
-    @property
-    def history(self) -> MetricsHistory:
-        """Every batch's and epoch's metrics (read from the device when accessed)."""
-        self._running.flush(self._history)
-        return self._history
-
-    @property
-    def batch_metrics(self) -> dict[str, float]:
-        """The last update's mean per example of each metric (one read from the device)."""
-        self._running.flush(self._history)
-        return self._running.last
-
-    @property
-    def log_prob_item(self) -> float:
-        """The last update's mean log-likelihood (NaN if the objective reports none)."""
-        return self.batch_metrics.get("log_prob", math.nan)
-
-    @property
-    def total_log_prob(self) -> float:
-        """The sum of this epoch's batch means of the log-likelihood (NaN if none).
-
-        NaN unless the objective is an exact log-likelihood (named ``"log_prob"``), so a
-        bound is never reported as one.
-        """
-        self._running.flush(self._history)
-        if self.objective.name != "log_prob":
-            return math.nan
-        return self._running.total_objective
-
-    @property
-    def batch_len(self) -> int:
-        """Updates summed into this epoch's metrics so far."""
-        self._running.flush(self._history)
-        return self._running.batches
 
     # -- checkpoints ------------------------------------------------------------------------
 
@@ -400,14 +282,8 @@ class _Trainer:
                 the number of processes unlike this trainer's.
         """
         restore_trainer(self, state)
-        self._numel_known = False  # the first step checks the objective's metric names
 
-    def _save_checkpoint(self) -> None:
-        self._last_checkpoint = time.monotonic()
-        if self.checkpoint_path is not None and self.is_main_process:
-            atomic_save(self.state_dict(), self.checkpoint_path)
-
-    # -- the loop ---------------------------------------------------------------------------
+    # -- training -----------------------------------------------------------------------------
 
     def train(self) -> None:
         """Train until a limit is reached (resuming from ``checkpoint_path`` if it exists).
@@ -432,9 +308,12 @@ class _Trainer:
             self.device = device
         self.stop_reason = None
         loader: BatchLoader | None = None
+        update: OptimizerUpdate | None = None
+        forward = ddp = None
         try:
             self._prepare()
-            self._check_validation()
+            if self._validation is not None:
+                self._validation.check_first_batch(self.trainable, self.device)
             loader = BatchLoader(
                 self.dataset,
                 self.batch_size,
@@ -448,51 +327,49 @@ class _Trainer:
                 persistent_workers=self.persistent_workers,
             )
             where = type(self).__name__
-            module = ObjectiveModule(self.trainable, self.objective, where)
-            if context.is_distributed or self.compile:
-                wrapped = context.wrap(module, device)
-                self._ddp = wrapped if context.is_distributed else None
-                self._forward = torch.compile(wrapped) if self.compile else wrapped
-            else:
-                # the objective without a second nn.Module call per step
-                self._forward = module.forward
-            self._forward = FirstCallCheck(self, self._forward, self.objective.name, where)
+            forward, ddp = build_forward(
+                self.trainable, self.objective, context, device, compile=self.compile, where=where
+            )
             self.trainable.train()
             bar = ProgressBar(enabled=self.progress and self.is_main_process)
             self._call_hooks("on_train_start")
             if self.checkpoint_path is None and self.is_main_process:
                 warn_unsaved_preemption(where)
             if self.is_main_process:
-                report_finished_run(where, self._run, self._limit_reached(), self.checkpoint_path)
-            self._started = self._last_checkpoint = time.monotonic()
+                report_finished_run(where, self._run, limit_reached(self), self.checkpoint_path)
+            started = time.monotonic()
+            update = OptimizerUpdate(
+                self.trainable,
+                self.objective,
+                self.optimizer,
+                forward,
+                ddp,
+                context,
+                device,
+                amp_dtype=self._amp_dtype,
+                scaler=self._scaler,
+                grad_clip_norm=self.grad_clip_norm,
+                check_finite=self.check_finite,
+                signals=self._signals,
+                deadline=None if self.time_limit is None else started + self.time_limit,
+                metric_names=self._running.names,
+                where=where,
+            )
+            forward = ddp = None  # the update holds the only references (see below)
             with self._signals:
-                while self.stop_reason is None:
-                    self.stop_reason = self._limit_reached()
-                    if self.stop_reason is None:
-                        self._run_epoch(loader, bar)
+                EpochLoop(self, loader, bar, update, started).run()
             self._call_hooks("on_train_end")
         finally:
             # Drop the DistributedDataParallel wrapper while its process group is still
             # registered: freed after destroy_process_group, its reducer would hold the
             # group's last reference and tear it down holding the GIL, which a gloo worker
             # thread needs to finish: a deadlock at exit (seen with torch 2.4).
-            self._forward = None
-            self._ddp = None
-            module = None  # type: ignore[assignment]
-            wrapped = None
+            forward = ddp = None
+            if update is not None:
+                update.close()  # drops its forward and DistributedDataParallel
             if loader is not None:
                 loader.close()
             context.shutdown()
-
-    def _limit_reached(self) -> StopReason | None:
-        run = self._run
-        if run.should_stop:
-            return "should_stop"
-        if self.max_steps is not None and run.global_step >= self.max_steps:
-            return "max_steps"
-        if run.epochs_done >= self.max_epoch:
-            return "max_epoch"
-        return None
 
     def _prepare(self) -> None:
         """Resume from the checkpoint if there is one; otherwise seed and draw a shuffle seed."""
@@ -507,310 +384,11 @@ class _Trainer:
             shuffle_seed = int(torch.randint(0, 1 << 52, (), device="cpu").item())
         # every rank must shuffle alike: rank 0's seed wins
         values = [float(shuffle_seed) if self.is_main_process else 0.0]
-        self._run.shuffle_seed = int(self._context.sum(values, self._reduce_device())[0])
-
-    def _check_validation(self) -> None:
-        """The validation objective on one validation batch, before the first step."""
-        self._val_name = self.validation_objective.name
-        if self.validation_dataset is None:
-            return
-        loader = self._validation_loader(num_workers=0)  # one batch: no worker start-up
-        self._val_name = check_validation_batch(
-            self.validation_objective,
-            self.objective,
-            self.trainable,
-            next(iter(loader.batches(0))),
-            type(self).__name__,
-            check_finite=self.check_finite,
-        )
-
-    def _reduce_device(self) -> torch.device:
-        return self.device if self.device.type == "cuda" else torch.device("cpu")
+        self._run.shuffle_seed = int(self._context.sum(values, self.device)[0])
 
     def _call_hooks(self, event: str) -> None:
         for callback in self._hooks:
             getattr(callback, event)(self)
-
-    def _run_epoch(self, loader: BatchLoader, bar: ProgressBar) -> None:
-        run = self._run
-        run.epoch = run.epochs_done
-        if run.batch_in_epoch == 0:
-            self._running.reset()
-            self._call_hooks("on_epoch_start")
-        total = 1 if self.dummy_run else len(loader)
-        bar.start_epoch(run.epoch, self.max_epoch, total)
-        started = (time.monotonic(), self._running.examples)  # nothing pending here
-        group: list[Any] = []
-        accumulate = self.accumulate_grad_batches
-        if run.batch_in_epoch < total:
-            for batch in loader.batches(run.epoch, start=run.batch_in_epoch):
-                group.append(batch)
-                remaining = total - run.batch_in_epoch
-                if len(group) < accumulate and len(group) < remaining:
-                    continue
-                short = len(group) > 1 and len(group) == remaining and loader.short_last
-                stepped = self._step(group, loader.divisors(len(group)) if short else None)
-                group = []
-                if bar.due(run.batch_in_epoch):
-                    self._show_progress(bar, started)
-                if self._after_step(stepped):
-                    return
-                if run.batch_in_epoch >= total:
-                    break
-        self._end_epoch(bar)
-
-    def _show_progress(self, bar: ProgressBar, started: tuple[float, int]) -> None:
-        """Draw the running objective, its bits per dimension and the throughput."""
-        running = self._running
-        running.flush(self._history)
-        name = self.objective.name
-        mean = running.sums[0] / running.examples if running.examples else math.nan
-        bits = bits_metrics({name: mean}, running.numel)
-        seconds = time.monotonic() - started[0]
-        bar.update(
-            self._run.batch_in_epoch,
-            mean,
-            name=name,
-            bits_per_dim=next(iter(bits.values()), None),
-            step=self._run.global_step,
-            examples_per_second=(running.examples - started[1]) / seconds if seconds else None,
-        )
-
-    def _step(self, batches: list[Any], divisors: list[float] | None = None) -> bool:
-        """One optimizer update from ``batches``; False: skipped.
-
-        Batch ``i``'s loss is its mean over ``divisors[i]`` (default: the batch count), so
-        the update is that of one batch of all the examples.
-        """
-        run = self._run
-        running = self._running
-        optimizer = self.optimizer
-        count = len(batches)
-        if not self._numel_known:
-            self.objective.check_item(batches[0], f"{type(self).__name__}: batches")
-        optimizer.zero_grad(set_to_none=True)
-        rows: list[list[torch.Tensor]] = []
-        bad = 0
-        bad_value = 0.0
-        for index, batch in enumerate(batches):
-            divisor = count if divisors is None else divisors[index]
-            if self._ddp is not None and index < count - 1:  # all-reduce at the last only
-                with self._ddp.no_sync():
-                    value, metrics, mean = self._forward_backward(batch, divisor)
-            else:
-                value, metrics, mean = self._forward_backward(batch, divisor)
-            rows.append([value.detach(), *(tensor.detach() for tensor in metrics.values())])
-            if self.check_finite:  # the non-finite guard: one number per batch
-                item = mean.item()
-                if not bad and not math.isfinite(item):
-                    bad, bad_value = index + 1, item
-        if not self._numel_known:  # the first step (of this call)
-            check_metric_names(running.names, (self.objective.name, *metrics))
-            if not running.names:
-                running.names = (self.objective.name, *metrics)
-                running.numel = self.objective.event_numel(batches[0])
-                running.reset()
-            self._numel_known = True
-        signum = self._signals.received
-        out_of_time = self.time_limit is not None and (
-            time.monotonic() - self._started >= self.time_limit
-        )
-        ranks: tuple[int, ...] | None = None
-        if self._context.is_distributed:
-            bad, bad_value, ranks, signum, out_of_time = self._agree(
-                bad, bad_value, signum, out_of_time
-            )
-        self._stop_signal, self._out_of_time = signum, out_of_time
-        first_batch = run.batch_in_epoch
-        run.batch_in_epoch += count
-        run.batch_num += count
-        if bad:
-            if not self.skip_nonfinite:
-                raise NonFiniteLogProbError(
-                    run.epoch,
-                    first_batch + bad,
-                    run.batch_num - count + bad,
-                    bad_value,
-                    ranks,
-                    self.objective.name,
-                )
-            optimizer.zero_grad(set_to_none=True)
-            running.skipped += count
-            return False
-        if self._scaler is not None:
-            if self.grad_clip_norm is not None:
-                self._scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(self.trainable.parameters(), self.grad_clip_norm)
-            self._scaler.step(optimizer)
-            self._scaler.update()
-        else:
-            if self.grad_clip_norm is not None:
-                nn.utils.clip_grad_norm_(self.trainable.parameters(), self.grad_clip_norm)
-            optimizer.step()
-        run.global_step += 1
-        if self.ema is not None:
-            self.ema.update()
-        if self.scheduler is not None and self.scheduler_interval == "step":
-            self.scheduler.step()
-        if count > 1:
-            rows = [[torch.cat(column) for column in zip(*rows, strict=True)]]
-        running.add(rows[0], len(rows[0][0]), run.epoch, run.batch_num, run.global_step)
-        if running.pending >= self.log_every_n_steps:
-            running.flush(self._history)
-        self._call_hooks("on_batch_end")
-        return True
-
-    def _forward_backward(
-        self, batch: Any, count: float
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
-        """The objective of one batch and the backward pass of ``-mean / count``."""
-        if self._amp_dtype is not None:
-            with torch.autocast(device_type=self.device.type, dtype=self._amp_dtype):
-                value, metrics = self._forward(batch)
-        else:
-            value, metrics = self._forward(batch)
-        mean = value.mean()
-        loss = -mean if count == 1 else -mean / count
-        if self._scaler is not None:
-            self._scaler.scale(loss).backward()
-        else:
-            loss.backward()
-        return value, metrics, mean
-
-    def _agree(
-        self, bad: int, bad_value: float, signum: int, out_of_time: bool
-    ) -> tuple[int, float, tuple[int, ...] | None, int, bool]:
-        """Share each rank's non-finite batch, signal and clock; every rank decides alike."""
-        size = self.world_size
-        flags = [0.0] * (4 * size)
-        flags[self.rank] = float(bad)
-        flags[size + self.rank] = bad_value if bad else 0.0
-        flags[2 * size + self.rank] = float(signum)
-        flags[3 * size + self.rank] = float(out_of_time)
-        shared = self._context.sum(flags, self._reduce_device())
-        bad_ranks = tuple(rank for rank in range(size) if shared[rank])
-        first = min(bad_ranks, key=lambda rank: shared[rank]) if bad_ranks else -1
-        signals = [int(value) for value in shared[2 * size : 3 * size] if value]
-        return (
-            int(shared[first]) if bad_ranks else 0,
-            shared[size + first] if bad_ranks else 0.0,
-            bad_ranks if bad_ranks else None,
-            signals[0] if signals else 0,
-            any(shared[3 * size :]),
-        )
-
-    def _after_step(self, stepped: bool) -> bool:
-        """Step-level validation, checkpoints and stops; True when training must stop."""
-        run = self._run
-        step = run.global_step
-        every = self.validate_every_n_steps
-        if stepped and every is not None and step % every == 0:
-            val = self._validate()
-            records = self.history.batches
-            if records and records[-1].get("step") == step:
-                records[-1].update(val)
-        if not self._context.is_distributed:  # a signal during this step's hooks counts
-            self._stop_signal = self._signals.received
-        if self._stop_signal:
-            self._save_checkpoint()
-            if self._stop_signal == signal.SIGINT:
-                raise KeyboardInterrupt
-            if self.checkpoint_path is None and self.is_main_process:
-                report_unsaved(self._stop_signal, step)
-            raise TrainingPreempted(self._stop_signal, step)
-        stop: StopReason | None = None
-        if self.max_steps is not None and step >= self.max_steps:
-            stop = "max_steps"
-        elif self._out_of_time:
-            stop = "time_limit"
-        every = self.checkpoint_every_n_steps
-        due = (stepped and every is not None and step % every == 0) or (
-            self.checkpoint_every_seconds is not None
-            and time.monotonic() - self._last_checkpoint >= self.checkpoint_every_seconds
-        )
-        if stop is not None:
-            self.stop_reason = stop
-            self._save_checkpoint()
-            self._save_model()
-            return True
-        if due:
-            self._save_checkpoint()
-        return False
-
-    def _save_model(self) -> None:
-        if self.model_path is not None and self.is_main_process:
-            atomic_save(self.trainable.state_dict(), self.model_path)
-
-    def _end_epoch(self, bar: ProgressBar) -> None:
-        run = self._run
-        running = self._running
-        running.flush(self._history)
-        names = running.names
-        reduced = self._context.sum(
-            [*running.sums, float(running.examples), float(running.skipped)],
-            self._reduce_device(),
-        )
-        metrics = means_from_sums(names, reduced[: len(names)], reduced[len(names)], running.numel)
-        metrics["lr"] = float(self.optimizer.param_groups[0]["lr"])
-        if self.skip_nonfinite:
-            metrics["skipped_batches"] = reduced[len(names) + 1]
-        if self.validation_dataset is not None and self.validate_every_epoch:
-            metrics.update(self._validate())
-        run.metrics = metrics
-        self._history.add_epoch({"epoch": run.epoch, **metrics})
-        bar.end_epoch(metrics, run.batch_in_epoch)
-        self._call_hooks("on_epoch_end")
-        if self.scheduler is not None and self.scheduler_interval == "epoch":
-            if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                validated = f"val_{self._val_name}"
-                self.scheduler.step(-metrics.get(validated, metrics[names[0]]))
-            else:
-                self.scheduler.step()
-        run.epochs_done = run.epoch + 1
-        run.batch_in_epoch = 0
-        self._save_checkpoint()
-        self._save_model()
-
-    def _validation_loader(self, num_workers: int) -> BatchLoader:
-        assert self.validation_dataset is not None
-        return BatchLoader(
-            self.validation_dataset,
-            self.batch_size,
-            shuffle=False,
-            drop_last=False,
-            rank=self.rank,
-            world_size=self.world_size,
-            device=self.device,
-            num_workers=num_workers,
-        )
-
-    def _validate(self) -> dict[str, float]:
-        """The validation objective over the validation data (EMA weights if kept), ``val_*``.
-
-        The random number generators are forked around it, so validating (even a
-        sampling objective such as an ELBO) does not change what training draws.
-        """
-        loader = self._validation_loader(self.num_workers)
-        devices = [self.device] if self.device.type == "cuda" else []
-        with (
-            torch.random.fork_rng(devices=devices),
-            EvalMode(self.trainable),
-            self.ema.applied() if self.ema is not None else contextlib.nullcontext(),
-        ):
-            names, sums, examples, numel = evaluation_sums(
-                self.validation_objective,
-                self.trainable,
-                loader.batches(0),
-                f"{type(self).__name__} validation",
-            )
-        reduced = self._context.sum([*sums, float(examples)], self._reduce_device())
-        val = means_from_sums(names, reduced[:-1], reduced[-1], numel, "val_")
-        if self._val_name != names[0]:  # the value is under its own name (val_iwae_10) only
-            hidden = {f"val_{names[0]}", f"val_{bits_per_dim_name(names[0])}"}
-            val = {key: value for key, value in val.items() if key not in hidden}
-        self._run.val_metrics = val
-        self._call_hooks("on_validation_end")
-        return val
 
 
 class DistributionTrainer(_Trainer):
