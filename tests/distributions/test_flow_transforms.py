@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import pickle
 
 import pytest
@@ -236,3 +237,25 @@ def test_invalid_constructor_arguments() -> None:
         Reverse(2.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="transform: expected a FlowTransform"):
         InverseFlowTransform(torch.distributions.ExpTransform())  # type: ignore[arg-type]
+
+
+def test_maf_transform_puts_scale_and_shift_on_the_normalising_direction() -> None:
+    # z_d = x_d exp(s_d) + t_d from data to noise; x_d = (z_d - t_d) exp(-s_d) generates.
+    # With a one-variable transform the network sees no earlier inputs, so s and t are
+    # its output biases: check the formula, the log-determinant and the soft bound.
+    transform = MaskedAffineAutoregressiveTransform(1, hidden_sizes=[4]).double()
+    last = transform.layers[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([0.5, 2.0], dtype=torch.float64))  # t, raw s
+    s = 2.0 / (1 + 2.0 / 7)
+    x = torch.tensor([[1.5], [-3.0]], dtype=torch.float64)
+    z = transform.inv(x)
+    torch.testing.assert_close(z, x * math.exp(s) + 0.5)
+    torch.testing.assert_close(transform(z), x)
+    expected = torch.full((2,), -s, dtype=torch.float64)
+    torch.testing.assert_close(transform.log_abs_det_jacobian(z, x), expected)
+    with torch.no_grad():
+        last.bias.copy_(torch.tensor([0.0, 1e6], dtype=torch.float64))
+    one = torch.ones(1, 1, dtype=torch.float64)
+    assert math.exp(6.99) < float(transform.inv(one)) < math.exp(7.0)  # |s| < 7, raw s 1e6

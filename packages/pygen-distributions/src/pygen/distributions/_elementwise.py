@@ -6,6 +6,9 @@ pre-image and the *forward* ``log|dy/dx|`` at it, so both directions give the sa
 
 - :class:`Affine`: ``y = x * exp(s) + t`` with ``s = b * tanh(raw / b)`` (a soft clamp to
   ``(-b, b)``, ``b = 4``), ``P = 2``; zero parameters give the identity.
+- :class:`NormalizingAffine`: the affine map parameterised in the *inverse* direction,
+  ``x = y * exp(s) + t`` (so ``y = (x - t) * exp(-s)``), with ``s = raw / (1 + |raw| / b)``
+  (``|s| < b = 7``), ``P = 2``; zero parameters give the identity.
 - :class:`RationalQuadraticSpline`: the monotonic rational-quadratic spline of Durkan,
   Bekasov, Murray and Papamakarios (2019, "Neural Spline Flows"), ``K`` bins on
   ``[-B, B]`` and the identity outside (linear tails, boundary derivatives 1);
@@ -21,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["Affine", "Elementwise", "RationalQuadraticSpline"]
+__all__ = ["Affine", "Elementwise", "NormalizingAffine", "RationalQuadraticSpline"]
 
 
 class Elementwise:
@@ -55,6 +58,33 @@ class Affine(Elementwise):
     def inverse(self, y: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
         shift, log_scale = self._split(params)
         return (y - shift) * (-log_scale).exp(), log_scale
+
+
+class NormalizingAffine(Elementwise):
+    """``y = (x - t) * exp(-s)``, i.e. ``x = y * exp(s) + t``: the scale and shift act on
+    the inverse direction. ``params[..., 0] = t``, ``params[..., 1]`` the raw ``s``.
+
+    For a flow whose ``forward`` generates (noise to data) this puts the parameters on the
+    normalising direction (data to noise), where a shift is not multiplied by a scale and
+    an unusual input is not amplified by ``exp(-s)`` on its way to the base distribution.
+    """
+
+    num_params = 2
+
+    def __init__(self, log_scale_bound: float = 7.0) -> None:
+        self.bound = float(log_scale_bound)
+
+    def _split(self, params: Tensor) -> tuple[Tensor, Tensor]:
+        shift, raw = params[..., 0], params[..., 1]
+        return shift, raw / (1.0 + raw.abs() / self.bound)
+
+    def forward(self, x: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
+        shift, log_scale = self._split(params)
+        return (x - shift) * (-log_scale).exp(), -log_scale
+
+    def inverse(self, y: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
+        shift, log_scale = self._split(params)
+        return y * log_scale.exp() + shift, -log_scale
 
 
 class RationalQuadraticSpline(Elementwise):
