@@ -206,12 +206,15 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, torch.T
     return safe_load(tmp_path / "final.pt")
 
 
+@pytest.mark.parametrize("rendezvous", ["c10d", "static"])
 def test_train_elastic_one_node_sigkilled_worker_restarts_and_resumes_bit_exact(
-    tmp_path, uninterrupted
+    tmp_path, uninterrupted, rendezvous
 ):
     # torchrun's own store for the job outlives the workers it restarts: the restarted
-    # process group must not read the dead workers' keys there (see pygen.train.distributed)
-    command = ["--nnodes=1", "--nproc-per-node=2", "--max-restarts=1", "--standalone"]
+    # process group must not read the dead workers' keys there (see pygen.train.distributed).
+    # c10d: --standalone; static: torchrun's default rendezvous, on a free port.
+    command = ["--nnodes=1", "--nproc-per-node=2", "--max-restarts=1"]
+    command += ["--standalone"] if rendezvous == "c10d" else [f"--master-port={_free_port()}"]
     (code,), output = _launch(tmp_path, [command], KILL_AT, _env())
     assert code == 0, output
     _assert_restarted_at_step_9(output)
