@@ -157,6 +157,7 @@ def _launch(
     arguments = [tmp_path / "run.pt", tmp_path / "final.pt", kill_at, pids]
     processes: list[subprocess.Popen] = []
     logs = [tmp_path / f"launcher{index}.log" for index in range(len(commands))]
+    codes: list[int] | None = None
     try:
         for command, log in zip(commands, logs, strict=True):
             with open(log, "w") as output:
@@ -171,13 +172,18 @@ def _launch(
                 )
         deadline = time.monotonic() + TIMEOUT
         codes = [process.wait(timeout=max(deadline - time.monotonic(), 1)) for process in processes]
+    except subprocess.TimeoutExpired:
+        pass  # reported below, with the output
     finally:
         for process in processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         _kill_leftover_workers(pids, script)
-    return codes, "\n".join(log.read_text() for log in logs)
+    output = "\n".join(log.read_text() for log in logs)
+    if codes is None:
+        pytest.fail(f"torchrun still running after {TIMEOUT} s:\n{output}")
+    return codes, output
 
 
 def _assert_equal(saved: dict[str, torch.Tensor], reference: dict[str, torch.Tensor]) -> None:
