@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 import torch
 
 from pygen.train.checkpoint import safe_load
-from pygen.train.distributed import DistributedContext
+from pygen.train.distributed import DistributedContext, _attempt_store
 
 
 @pytest.mark.parametrize(
@@ -47,6 +48,24 @@ def test_train_distributed_single_process_is_a_no_op():
 def test_train_distributed_reduction_device_is_the_gpu_for_cuda_else_the_cpu(device, expected):
     # nccl sums GPU tensors; gloo, for every other model, CPU ones
     assert DistributedContext.reduction_device(torch.device(device)) == torch.device(expected)
+
+
+def test_train_distributed_each_torchrun_restart_has_its_own_keys_in_the_agent_store():
+    server = torch.distributed.TCPStore(
+        "127.0.0.1", 0, 1, is_master=True, timeout=datetime.timedelta(seconds=10)
+    )
+    env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(server.port)}
+    assert _attempt_store(env, 1) is None  # not torchrun's agent store: env:// as usual
+    env["TORCHELASTIC_USE_AGENT_STORE"] = "True"
+    first = _attempt_store(dict(env, TORCHELASTIC_RESTART_COUNT="0"), 1)
+    restarted = _attempt_store(dict(env, TORCHELASTIC_RESTART_COUNT="1"), 1)
+    first.set("rank_0", "dead worker")
+    restarted.set("rank_0", "new worker")
+    assert server.get("pygen/attempt_0/rank_0") == b"dead worker"
+    assert server.get("pygen/attempt_1/rank_0") == b"new worker"
+    assert restarted.get("rank_0") == b"new worker"
+    with pytest.raises(ValueError, match="TORCHELASTIC_RESTART_COUNT must be an integer"):
+        _attempt_store(dict(env, TORCHELASTIC_RESTART_COUNT="x"), 1)
 
 
 SCRIPT = textwrap.dedent(

@@ -9,12 +9,25 @@ numbered ``LOCAL_RANK``, wraps the model in
 averaged during ``backward``), and sums metrics across ranks. The trainer uses it so a
 program written for one process runs data-parallel unchanged; only rank 0 writes files
 and progress.
+
+Elastic restarts (``torchrun --max-restarts=N``): when a worker dies, torchrun stops the
+others and starts them all again, and the trainer resumes from its last checkpoint. The
+new workers meet in the store torchrun's agent keeps for the whole job
+(``TORCHELASTIC_USE_AGENT_STORE=True``). Under the same keys there as the workers they
+replace, they read the dead workers' addresses, and the restarted process group fails to
+connect or hangs: torch 2.15's ``env://`` does that, where torch 2.4's prefixed the keys
+with the restart count. So the process group of each restart keeps its keys under its
+own prefix, ``pygen/attempt_<restart count>``, whatever the torch version.
+The restart count is each node's own, so on several nodes, where one node can be
+restarted without a failure of its own and count differently, launch with
+``TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1``: every restart then gets a fresh store.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -31,6 +44,31 @@ def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from None
+
+
+# torch's default for a process group's store (torch.distributed.constants.default_pg_timeout)
+_STORE_TIMEOUT = timedelta(minutes=30)
+
+
+def _attempt_store(env: Mapping[str, str], world_size: int) -> dist.Store | None:
+    """This torchrun restart's own keys in the agent's store; None outside that case.
+
+    Under torchrun with the agent's store every rank is a client of the store at
+    ``MASTER_ADDR:MASTER_PORT``, which outlives the workers of a failed attempt.
+    """
+    if env.get("TORCHELASTIC_USE_AGENT_STORE") != "True":
+        return None
+    if not env.get("MASTER_ADDR") or not env.get("MASTER_PORT"):
+        return None  # env:// then names what is missing
+    attempt = _env_int(env, "TORCHELASTIC_RESTART_COUNT", 0)
+    store = dist.TCPStore(
+        env["MASTER_ADDR"],
+        _env_int(env, "MASTER_PORT", 0),
+        world_size,
+        is_master=False,
+        timeout=_STORE_TIMEOUT,
+    )
+    return dist.PrefixStore(f"pygen/attempt_{attempt}", store)
 
 
 class DistributedContext:
@@ -128,7 +166,13 @@ class DistributedContext:
             torch.cuda.set_device(device)
         if not dist.is_initialized():
             backend = "nccl" if device.type == "cuda" else "gloo"
-            dist.init_process_group(backend=backend)
+            store = _attempt_store(os.environ, self.world_size)
+            if store is None:
+                dist.init_process_group(backend=backend)
+            else:
+                dist.init_process_group(
+                    backend=backend, store=store, rank=self.rank, world_size=self.world_size
+                )
             self._owns_group = True
         return device
 
