@@ -43,7 +43,9 @@ def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from None
+        raise ValueError(
+            f"DistributedContext: environment variable {name} must be an integer, got {raw!r}"
+        ) from None
 
 
 # torch's default for a process group's store (torch.distributed.constants.default_pg_timeout)
@@ -96,11 +98,11 @@ class DistributedContext:
 
     def __init__(self, rank: int = 0, world_size: int = 1, local_rank: int = 0) -> None:
         if world_size < 1:
-            raise ValueError(f"world_size must be >= 1, got {world_size}")
+            raise ValueError(f"DistributedContext: world_size must be >= 1, got {world_size}")
         if not 0 <= rank < world_size:
-            raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
+            raise ValueError(f"DistributedContext: rank must be in [0, {world_size}), got {rank}")
         if local_rank < 0:
-            raise ValueError(f"local_rank must be >= 0, got {local_rank}")
+            raise ValueError(f"DistributedContext: local_rank must be >= 0, got {local_rank}")
         self.rank = rank
         self.world_size = world_size
         self.local_rank = local_rank

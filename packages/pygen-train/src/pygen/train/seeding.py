@@ -42,7 +42,7 @@ def seed_everything(seed: int) -> None:
         True
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise ValueError(f"seed_everything: seed must be a non-negative integer, got {seed!r}")
     torch.manual_seed(seed)
     random.seed(seed)
     numpy = _numpy()
@@ -98,7 +98,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
     if not isinstance(state, dict) or "torch" not in state or "python" not in state:
         found = sorted(state) if isinstance(state, dict) else type(state).__name__
         raise ValueError(
-            f"state must be a dict from get_rng_state with 'torch' and 'python'; got {found}"
+            "set_rng_state: state must be a dict from get_rng_state with 'torch' and "
+            f"'python'; got {found}"
         )
     torch.set_rng_state(state["torch"].cpu())
     cuda_states = state.get("cuda") or []
