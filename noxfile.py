@@ -404,7 +404,7 @@ def docs(session: nox.Session) -> None:
     public name without a docstring or a broken cross-reference fails, every gallery
     example runs (a failing one fails), then every code example of the guides and the
     docstrings runs as a doctest, and docs/check_site.py checks that every internal link,
-    image and anchor of the built pages resolves. Offline; about three minutes on two
+    image and anchor of the built pages resolves. Offline; about a minute and a half on two
     cores.
     """
     # the mlflow extra: MLflowLogger's docstring and the callbacks guide log a real run
