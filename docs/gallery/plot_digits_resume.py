@@ -11,7 +11,7 @@ number generators included, and ends with exactly the parameters of a run that w
 stopped. Here a MADE learns the digits three times: straight through, stopped by a
 SIGTERM in its third epoch, and resumed.
 
-Needs ``pip install pygen-distributions pygen-train scikit-learn``.
+Needs ``pip install pygen-distributions pygen-train scikit-learn matplotlib``.
 """
 
 import os

@@ -10,7 +10,7 @@ through invertible transforms (:doc:`/guides/flows`). Here three flows,
 to samples. Then a MAF learns the 8x8 digits (64 numbers per image, dequantized) and we
 look at its samples and its held-out bits per dimension, which is a bound.
 
-Needs ``pip install pygen-distributions pygen-train scikit-learn``.
+Needs ``pip install pygen-distributions pygen-train scikit-learn matplotlib``.
 """
 
 import math
