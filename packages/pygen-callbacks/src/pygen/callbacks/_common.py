@@ -31,6 +31,15 @@ _MAXIMISED_SUFFIXES = ("log_prob", "accuracy")
 _MINIMISED_SUFFIXES = ("bits_per_dim", "loss", "nll")
 
 
+def numeric_metrics(metrics: Any) -> dict[str, float]:
+    """The entries of a metrics dict that are real numbers (bools excluded), as floats."""
+    return {
+        str(key): float(value)
+        for key, value in metrics.items()
+        if isinstance(value, numbers.Real) and not isinstance(value, bool)
+    }
+
+
 def check_writer(
     owner: str, tb_writer: Any, methods: Sequence[str], *, allow_none: bool = False
 ) -> None:

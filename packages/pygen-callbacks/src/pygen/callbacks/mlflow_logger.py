@@ -6,7 +6,6 @@ only when an :class:`MLflowLogger` is built, so the rest of pygen.callbacks work
 
 from __future__ import annotations
 
-import numbers
 import tempfile
 import time
 from collections.abc import Mapping
@@ -15,7 +14,13 @@ from typing import Any
 
 import torch
 
-from pygen.callbacks._common import check_name, is_main_process, trainer_attribute, unwrap_model
+from pygen.callbacks._common import (
+    check_name,
+    is_main_process,
+    numeric_metrics,
+    trainer_attribute,
+    unwrap_model,
+)
 from pygen.train.callback import Callback
 from pygen.train.state import TrainerState
 
@@ -118,14 +123,6 @@ def trainer_params(trainer: Any) -> dict[str, str]:
     if hasattr(trainer, "ema"):
         params["ema_decay"] = None if ema is None else getattr(ema, "decay", None)
     return {key: str(value) for key, value in params.items()}
-
-
-def _numeric(metrics: Mapping[str, Any]) -> dict[str, float]:
-    return {
-        str(key): float(value)
-        for key, value in metrics.items()
-        if isinstance(value, numbers.Real) and not isinstance(value, bool)
-    }
 
 
 class MLflowLogger(Callback):
@@ -373,7 +370,7 @@ class MLflowLogger(Callback):
         """Log ``trainer.batch_metrics`` at ``trainer.batch_num`` (if enabled)."""
         if not self.log_batch_metrics or not is_main_process(trainer):
             return
-        metrics = _numeric(trainer_attribute(_OWNER, trainer, "batch_metrics"))
+        metrics = numeric_metrics(trainer_attribute(_OWNER, trainer, "batch_metrics"))
         step = int(trainer_attribute(_OWNER, trainer, "batch_num"))
         self._log(metrics={f"{self.batch_prefix}{k}": v for k, v in metrics.items()}, step=step)
 
@@ -389,7 +386,7 @@ class MLflowLogger(Callback):
         """
         if not is_main_process(trainer):
             return
-        metrics = _numeric(trainer_attribute(_OWNER, trainer, "metrics"))
+        metrics = numeric_metrics(trainer_attribute(_OWNER, trainer, "metrics"))
         step = int(trainer_attribute(_OWNER, trainer, "epoch"))
         self._log(metrics={f"{self.prefix}{k}": v for k, v in metrics.items()}, step=step)
 

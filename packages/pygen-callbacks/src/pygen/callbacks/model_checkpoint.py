@@ -18,6 +18,7 @@ from pygen.callbacks._common import (
     is_improvement,
     is_main_process,
     monitored_value,
+    numeric_metrics,
     resolve_mode,
     trainer_attribute,
     unwrap_model,
@@ -205,11 +206,7 @@ class ModelCheckpoint(Callback):
             "epoch": epoch,
             "monitor": self.monitor or "",
             "score": score,
-            "metrics": {
-                key: float(value)
-                for key, value in metrics.items()
-                if isinstance(value, numbers.Real) and not isinstance(value, bool)
-            },
+            "metrics": numeric_metrics(metrics),
             "model": model.state_dict(),
         }
         optimizer = getattr(trainer, "optimizer", None)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
-from pygen.callbacks._common import is_main_process, trainer_attribute
+from pygen.callbacks._common import is_main_process, numeric_metrics, trainer_attribute
 from pygen.callbacks._writer_callback import WriterCallback
 from pygen.train.state import TrainerState
 
@@ -77,10 +76,8 @@ class TBMetricsCallback(WriterCallback):
         self.batch_prefix = batch_prefix
 
     def _write(self, metrics: Any, prefix: str, step: int) -> None:
-        for key, value in metrics.items():
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                continue
-            self.tb_writer.add_scalar(f"{prefix}{key}", float(value), step)
+        for key, value in numeric_metrics(metrics).items():
+            self.tb_writer.add_scalar(f"{prefix}{key}", value, step)
 
     def on_batch_end(self, trainer: TrainerState) -> None:
         """Log ``trainer.batch_metrics`` at ``trainer.batch_num`` (if enabled)."""
