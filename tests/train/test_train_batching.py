@@ -117,3 +117,13 @@ def test_train_batching_ranks_together_form_the_single_process_batches():
     for number, batch in enumerate(single):
         together = torch.cat([shards[0][number], shards[1][number]])
         assert sorted(together.tolist()) == sorted(batch.tolist())
+
+
+def test_train_batching_tensors_already_on_the_device_are_not_moved():
+    data = TensorDataset(torch.arange(6.0), torch.arange(6))
+    assert not BatchLoader(data, 3, device="cpu")._move
+    assert BatchLoader(data, 3, device="meta")._move
+    (x, y), _ = BatchLoader(data, 3, shuffle=False, device="cpu").batches(0)
+    assert x.device.type == "cpu" and x.tolist() == [0.0, 1.0, 2.0] and y.tolist() == [0, 1, 2]
+    moved = next(iter(BatchLoader(data, 3, device="meta").batches(0)))
+    assert moved[0].device.type == "meta"

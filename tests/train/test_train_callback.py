@@ -180,3 +180,23 @@ def test_train_callback_sees_documented_state():
     assert seen["optimizer"] is trainer.optimizer
     assert seen["lr_now"] == pytest.approx(1e-3)  # the scheduler steps after the callbacks
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 / 2**0.5)
+
+
+def test_only_overridden_hooks_are_called_and_an_instance_hook_counts():
+    """The trainer binds each event's handlers once per run: a hook left as Callback's
+    no-op is skipped, one set on the instance (after construction too) is called."""
+    from pygen.train.callback import bound_hooks
+
+    class EpochsOnly(Callback):
+        def on_epoch_end(self, trainer):
+            self.epochs = getattr(self, "epochs", 0) + 1
+
+    watcher, patched = EpochsOnly(), Callback()
+    table = bound_hooks([watcher, patched])
+    assert [len(table[event]) for event in ("on_batch_end", "on_epoch_end")] == [0, 1]
+    steps: list[int] = []
+    data = TensorDataset(torch.randn(8))
+    trainer = DistributionTrainer(Gaussian(), data, 4, 2, callbacks=[watcher, patched])
+    patched.on_batch_end = lambda trainer: steps.append(trainer.global_step)  # type: ignore[method-assign]
+    trainer.train()
+    assert steps == [1, 2, 3, 4] and watcher.epochs == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch
@@ -59,13 +60,12 @@ def build_forward(
     """The objective as the trainer calls it, and the DistributedDataParallel inside (or None).
 
     Under ``torchrun`` (or with ``compile``) the :class:`ObjectiveModule` is wrapped and
-    called as a module; otherwise its ``forward`` is called directly, without a second
-    ``nn.Module`` call per step.
+    called as a module; otherwise the objective is called directly, without a second
+    ``nn.Module`` call (or its submodule lookup) per step.
     """
-    module = ObjectiveModule(trainable, objective, where)
     if not (context.is_distributed or compile):
-        return module.forward, None
-    wrapped = context.wrap(module, device)
+        return functools.partial(objective.checked, trainable, where=where), None
+    wrapped = context.wrap(ObjectiveModule(trainable, objective, where), device)
     return (torch.compile(wrapped) if compile else wrapped), (
         wrapped if context.is_distributed else None
     )

@@ -75,6 +75,18 @@ class EpochLoop:
         self.bar = bar
         self.update = update
         self.last_checkpoint = started
+        self._distributed = trainer._context.is_distributed
+        self._batch_end = trainer._handlers["on_batch_end"]
+        # whether a step end has more to check than a stop signal and the clock
+        self._step_checks = any(
+            option is not None
+            for option in (
+                trainer.validate_every_n_steps,
+                trainer.max_steps,
+                trainer.checkpoint_every_n_steps,
+                trainer.checkpoint_every_seconds,
+            )
+        )
 
     def run(self) -> None:
         """Epochs until a limit is reached; ``trainer.stop_reason`` then says which."""
@@ -164,15 +176,21 @@ class EpochLoop:
         if trainer.scheduler is not None and trainer.scheduler_interval == "step":
             trainer.scheduler.step()
         tensors = result.tensors
-        running.add(tensors, len(tensors[0]), run.epoch, run.batch_num, run.global_step)
+        running.add(tensors, tensors[0].shape[0], run.epoch, run.batch_num, run.global_step)
         if running.pending >= trainer.log_every_n_steps:
             running.flush(trainer._history)
-        trainer._call_hooks("on_batch_end")
+        for handler in self._batch_end:  # trainer._call_hooks("on_batch_end"), bound once
+            handler(trainer)
         return result
 
     def _after_step(self, result: UpdateResult) -> bool:
         """Step-level validation, checkpoints and stops; True when training must stop."""
         trainer = self.trainer
+        stop_signal = result.stop_signal  # agreed by all ranks at the update
+        if not self._distributed:  # a signal during this step's hooks counts
+            stop_signal = trainer._signals.received
+        if not (stop_signal or result.out_of_time or self._step_checks):
+            return False  # most steps: nothing more to do
         step = trainer._run.global_step
         every = trainer.validate_every_n_steps
         if result.stepped and every is not None and step % every == 0:
@@ -180,9 +198,8 @@ class EpochLoop:
             records = trainer.history.batches
             if records and records[-1].get("step") == step:
                 records[-1].update(val)
-        stop_signal = result.stop_signal  # agreed by all ranks at the update
-        if not trainer._context.is_distributed:  # a signal during this step's hooks counts
-            stop_signal = trainer._signals.received
+            if not self._distributed:  # a signal during the validation counts
+                stop_signal = trainer._signals.received
         if stop_signal:
             self._save_checkpoint()
             if stop_signal == signal.SIGINT:

@@ -126,6 +126,7 @@ class OptimizerUpdate:
         self.forward: Forward | None = FirstCallCheck(self, forward, objective.name, where)
         self.ddp = ddp
         self.context = context
+        self.distributed = context.is_distributed
         self.device = device
         self.amp_dtype = amp_dtype
         self.scaler = scaler
@@ -151,20 +152,29 @@ class OptimizerUpdate:
         if self._first:
             self.objective.check_item(batches[0], f"{self.where}: batches")
         self.optimizer.zero_grad(set_to_none=True)
-        rows: list[list[torch.Tensor]] = []
         bad, bad_value = 0, 0.0
-        for index, batch in enumerate(batches):
-            divisor = count if divisors is None else divisors[index]
-            if self.ddp is not None and index < count - 1:  # all-reduce at the last only
-                with self.ddp.no_sync():
-                    value, metrics, mean = self._forward_backward(batch, divisor)
-            else:
-                value, metrics, mean = self._forward_backward(batch, divisor)
-            rows.append([value.detach(), *(tensor.detach() for tensor in metrics.values())])
+        rows: list[list[torch.Tensor]] = []  # per batch, when accumulating
+        tensors: tuple[torch.Tensor, ...] = ()
+        if count == 1:  # the common case, without the accumulation's bookkeeping
+            value, metrics, mean = self._forward_backward(batches[0], 1)
+            tensors = (value.detach(), *map(torch.Tensor.detach, metrics.values()))
             if self.check_finite:  # the non-finite guard: one number per batch
                 item = mean.item()
-                if not bad and not math.isfinite(item):
-                    bad, bad_value = index + 1, item
+                if not math.isfinite(item):
+                    bad, bad_value = 1, item
+        else:
+            for index, batch in enumerate(batches):
+                divisor = count if divisors is None else divisors[index]
+                if self.ddp is not None and index < count - 1:  # all-reduce at the last only
+                    with self.ddp.no_sync():
+                        value, metrics, mean = self._forward_backward(batch, divisor)
+                else:
+                    value, metrics, mean = self._forward_backward(batch, divisor)
+                rows.append([value.detach(), *(tensor.detach() for tensor in metrics.values())])
+                if self.check_finite:
+                    item = mean.item()
+                    if not bad and not math.isfinite(item):
+                        bad, bad_value = index + 1, item
         names = (self.objective.name, *metrics)
         if self._first:
             check_metric_names(self.metric_names, names)
@@ -172,17 +182,18 @@ class OptimizerUpdate:
         signum = self.signals.received
         out_of_time = self.deadline is not None and time.monotonic() >= self.deadline
         ranks: tuple[int, ...] | None = None
-        if self.context.is_distributed:
+        if self.distributed:
             bad, bad_value, ranks, signum, out_of_time = self._agree(
                 bad, bad_value, signum, out_of_time
             )
-        if bad:
+        if bad:  # a skipped update reports its first batch
             nonfinite = NonFinite(bad, bad_value, ranks)
-            return UpdateResult(names, tuple(rows[0]), nonfinite, signum, out_of_time)
+            first = tuple(rows[0]) if rows else tensors
+            return UpdateResult(names, first, nonfinite, signum, out_of_time)
         self._step()
-        if count > 1:
-            rows = [[torch.cat(column) for column in zip(*rows, strict=True)]]
-        return UpdateResult(names, tuple(rows[0]), None, signum, out_of_time)
+        if rows:
+            tensors = tuple(torch.cat(column) for column in zip(*rows, strict=True))
+        return UpdateResult(names, tensors, None, signum, out_of_time)
 
     def _forward_backward(
         self, batch: Any, count: float

@@ -59,22 +59,26 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 6364136223846793005 + (epoch + 1) * 1442695040888963407) & _SEED_MASK
 
 
-def _fast_fetch(dataset: Any) -> Fetch | None:
-    """A function from a LongTensor of indices to a batch, or None if there is none."""
+def _fast_fetch(dataset: Any) -> tuple[Fetch, tuple[torch.Tensor, ...] | None] | None:
+    """A function from a LongTensor of indices to a batch, and the tensors it indexes.
+
+    None if the dataset has no fast path; the tensors are None when they are not known
+    (a dataset's own ``__getitems__``).
+    """
     if isinstance(dataset, TensorDataset):
-        tensors = dataset.tensors
-        return lambda index: tuple(tensor[index] for tensor in tensors)
+        return _index_all(tuple(dataset.tensors)), tuple(dataset.tensors)
     if isinstance(dataset, StackDataset) and isinstance(dataset.datasets, tuple):
         parts = dataset.datasets
         if all(isinstance(part, torch.Tensor) for part in parts):
-            return lambda index: tuple(part[index] for part in parts)
+            return _index_all(parts), parts
         return None
     if isinstance(dataset, Subset):
-        parent = _fast_fetch(dataset.dataset)
-        if parent is None:
+        found = _fast_fetch(dataset.dataset)
+        if found is None:
             return None
+        parent, tensors = found
         mapping = torch.as_tensor(list(dataset.indices), dtype=torch.long, device="cpu")
-        return lambda index: parent(mapping[index])
+        return (lambda index: parent(mapping[index])), tensors
     getitems = getattr(dataset, "__getitems__", None)
     if getitems is not None:
 
@@ -82,8 +86,16 @@ def _fast_fetch(dataset: Any) -> Fetch | None:
             items = getitems(index.tolist())
             return default_collate(items) if isinstance(items, list) else items
 
-        return fetch
+        return fetch, None
     return None
+
+
+def _index_all(tensors: tuple[torch.Tensor, ...]) -> Fetch:
+    """``index -> tuple(tensor[index] for tensor in tensors)``, without a generator per batch."""
+    if len(tensors) == 2:  # (x, y): the usual case
+        first, second = tensors
+        return lambda index: (first[index], second[index])
+    return lambda index: tuple([tensor[index] for tensor in tensors])
 
 
 def _to_device(value: Any, device: torch.device) -> Any:
@@ -191,7 +203,12 @@ class BatchLoader:
             raise ValueError(
                 f"dataset must have at least world_size={world_size} examples; got {size}"
             )
-        self._fetch = _fast_fetch(dataset)
+        found = _fast_fetch(dataset)
+        self._fetch, tensors = found if found is not None else (None, None)
+        # batches indexed from tensors already on the device need no move
+        self._move = self.device is not None and (
+            tensors is None or any(tensor.device != self.device for tensor in tensors)
+        )
         #: True when the epoch's last batch is smaller than ``batch_size`` (drop_last=False)
         self.short_last = not drop_last and self.per_rank % batch_size != 0
 
@@ -254,7 +271,7 @@ class BatchLoader:
         if self._fetch is not None:
             for chunk in chunks:
                 batch = self._fetch(chunk)
-                yield batch if self.device is None else _to_device(batch, self.device)
+                yield _to_device(batch, self.device) if self._move else batch
             return
         if not chunks:
             return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -152,3 +152,40 @@ class _LegacyCallback(Callback):
     def on_epoch_end(self, trainer: TrainerState) -> None:
         if self.event == "on_epoch_end":
             self.function(trainer)
+
+
+HOOK_EVENTS = (
+    "on_train_start",
+    "on_epoch_start",
+    "on_batch_end",
+    "on_validation_end",
+    "on_epoch_end",
+    "on_train_end",
+)
+
+
+def bound_hooks(callbacks: Sequence[Callback]) -> dict[str, tuple[Callable[[Any], Any], ...]]:
+    """Per event, the callbacks' handlers in call order, bound once for a run.
+
+    A hook a callback leaves as :class:`Callback`'s no-op is not called at all, so a
+    callback that only watches epochs costs nothing per step.
+
+    Example:
+        >>> from pygen.train.callback import Callback, bound_hooks
+        >>> class Epochs(Callback):
+        ...     def on_epoch_end(self, trainer):
+        ...         pass
+        >>> table = bound_hooks([Epochs()])
+        >>> len(table["on_epoch_end"]), len(table["on_batch_end"])
+        (1, 0)
+    """
+    table: dict[str, tuple[Callable[[Any], Any], ...]] = {}
+    for event in HOOK_EVENTS:
+        default = getattr(Callback, event)
+        table[event] = tuple(
+            getattr(callback, event)
+            for callback in callbacks
+            if getattr(type(callback), event, None) is not default
+            or event in getattr(callback, "__dict__", {})
+        )
+    return table

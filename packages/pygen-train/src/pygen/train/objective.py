@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import torch
 
@@ -36,7 +36,6 @@ __all__ = [
 ObjectiveResult = tuple[torch.Tensor, dict[str, torch.Tensor]]
 ObjectiveFunction = Callable[[Any, Any], "torch.Tensor | tuple[torch.Tensor, Mapping[str, Any]]"]
 _RESERVED = frozenset({"epoch", "batch", "step", "lr", "skipped_batches"})
-_AccuracyKind = Literal["labels", "onehot"]
 
 
 def _check_name(owner: str, argument: str, name: object) -> str:
@@ -226,7 +225,7 @@ class LayerLogProbObjective(Objective):
 
     def __init__(self, reverse_inputs: bool = False) -> None:
         self.reverse_inputs = bool(reverse_inputs)
-        self._accuracy: _AccuracyKind | bool | None = False  # False: not decided yet
+        self._accuracy: _Accuracy | bool | None = False  # False: not decided yet
 
     def _split(self, batch: Any) -> tuple[Any, Any]:
         return (batch[1], batch[0]) if self.reverse_inputs else (batch[0], batch[1])
@@ -247,6 +246,9 @@ class LayerLogProbObjective(Objective):
 
     def __call__(self, model: Any, batch: Any) -> ObjectiveResult:
         inputs, target = self._split(batch)
+        return self._evaluate(model, inputs, target)
+
+    def _evaluate(self, model: Any, inputs: Any, target: Any) -> ObjectiveResult:
         output = model(inputs)
         log_prob = getattr(output, "log_prob", None)
         if log_prob is None:
@@ -255,15 +257,20 @@ class LayerLogProbObjective(Objective):
                 f"log_prob method; calling it returned {type(output).__name__}"
             )
         value = log_prob(target)
-        if self._accuracy is False:
-            self._accuracy = _accuracy_kind(output, target)
-        if self._accuracy is None:
+        accuracy = self._accuracy
+        if accuracy is False:  # decided on the first batch, kept for the run
+            accuracy = self._accuracy = _Accuracy.for_output(output, target)
+        if accuracy is None:
             return value, {}
-        return value, {"accuracy": _correct(output, target, self._accuracy)}
+        return value, {"accuracy": accuracy(output, target)}
 
     def checked(self, model: Any, batch: Any, where: str) -> ObjectiveResult:
-        value, metrics = self(model, batch)
-        size = self.batch_length(batch)
+        inputs, target = self._split(batch)  # split once: this runs every step
+        value, metrics = self._evaluate(model, inputs, target)
+        if isinstance(target, torch.Tensor) and target.dim():
+            size = target.shape[0]
+        else:
+            size = self.batch_length(batch)
         if not isinstance(value, torch.Tensor) or value.shape != (size,):
             _check_per_example(f"{where}: log_prob", value, size)
         return value, metrics
@@ -377,43 +384,52 @@ def as_objective(objective: Objective | ObjectiveFunction) -> Objective:
     return CallableObjective(objective)
 
 
-def _class_scores(output: Any) -> torch.Tensor | None:
+def _class_scores(output: Any) -> tuple[str, torch.Tensor] | None:
+    """The output's per-class scores and the attribute holding them (logits, else probs)."""
     for name in ("logits", "probs"):
         try:
             scores = getattr(output, name)
         except (AttributeError, NotImplementedError):
             continue
         if isinstance(scores, torch.Tensor) and scores.dim() >= 1:
-            return scores
+            return name, scores
     return None
 
 
-def _accuracy_kind(output: Any, target: Any) -> _AccuracyKind | None:
-    if not isinstance(target, torch.Tensor):
-        return None
-    scores = _class_scores(output)
-    if scores is None:
-        return None
-    integer = not target.is_floating_point() and target.dtype != torch.bool
-    if integer and scores.shape[:-1] == target.shape:
-        return "labels"
-    event_shape = getattr(output, "event_shape", None)
-    if (
-        event_shape is not None
-        and tuple(event_shape) == tuple(scores.shape[-1:])
-        and target.shape == scores.shape
-    ):
-        return "onehot"
-    return None
-
-
-def _correct(output: Any, target: torch.Tensor, kind: _AccuracyKind) -> torch.Tensor:
+class _Accuracy:
     """Per-example accuracy (fraction of correct labels in each example), no sync.
 
-    One label per example gives a boolean tensor (True: correct), summed as 1/0.
+    Built once per run from the first batch (:meth:`for_output`), so a step only reads
+    the scores, takes their argmax and compares. One label per example gives a boolean
+    tensor (True: correct), summed as 1/0.
     """
-    scores = _class_scores(output)
-    assert scores is not None
-    labels = target if kind == "labels" else target.argmax(-1)
-    correct = scores.argmax(-1) == labels  # booleans: summed as numbers when read
-    return correct if correct.dim() == 1 else correct.flatten(1).float().mean(1)
+
+    def __init__(self, scores: str, onehot: bool) -> None:
+        self.scores = scores
+        self.onehot = onehot
+
+    @classmethod
+    def for_output(cls, output: Any, target: Any) -> _Accuracy | None:
+        """The accuracy of ``output`` against targets like ``target``, or None if none."""
+        if not isinstance(target, torch.Tensor):
+            return None
+        found = _class_scores(output)
+        if found is None:
+            return None
+        name, scores = found
+        integer = not target.is_floating_point() and target.dtype != torch.bool
+        if integer and scores.shape[:-1] == target.shape:
+            return cls(name, onehot=False)
+        event_shape = getattr(output, "event_shape", None)
+        if (
+            event_shape is not None
+            and tuple(event_shape) == tuple(scores.shape[-1:])
+            and target.shape == scores.shape
+        ):
+            return cls(name, onehot=True)
+        return None
+
+    def __call__(self, output: Any, target: torch.Tensor) -> torch.Tensor:
+        labels = target.argmax(-1) if self.onehot else target
+        correct = getattr(output, self.scores).argmax(-1) == labels
+        return correct if correct.dim() == 1 else correct.flatten(1).float().mean(1)

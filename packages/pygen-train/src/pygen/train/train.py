@@ -78,7 +78,7 @@ from pygen.train._trainer_checkpoint import restore_trainer, resume, trainer_sta
 from pygen.train._update import OptimizerUpdate
 from pygen.train._validation import Validation
 from pygen.train.batching import BatchLoader
-from pygen.train.callback import Callback
+from pygen.train.callback import Callback, bound_hooks
 from pygen.train.distributed import DistributedContext
 from pygen.train.ema import ExponentialMovingAverage
 from pygen.train.history import MetricsHistory
@@ -332,6 +332,7 @@ class _Trainer(TrainerStateView):
             )
             self.trainable.train()
             bar = ProgressBar(enabled=self.progress and self.is_main_process)
+            self._handlers = bound_hooks(self._hooks)  # bound for this run
             self._call_hooks("on_train_start")
             if self.checkpoint_path is None and self.is_main_process:
                 warn_unsaved_preemption(where)
@@ -387,8 +388,8 @@ class _Trainer(TrainerStateView):
         self._run.shuffle_seed = int(self._context.sum(values, self.device)[0])
 
     def _call_hooks(self, event: str) -> None:
-        for callback in self._hooks:
-            getattr(callback, event)(self)
+        for handler in self._handlers[event]:
+            handler(self)
 
 
 class DistributionTrainer(_Trainer):
