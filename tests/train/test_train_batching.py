@@ -124,6 +124,8 @@ def test_train_batching_tensors_already_on_the_device_are_not_moved():
     assert not BatchLoader(data, 3, device="cpu")._move
     assert BatchLoader(data, 3, device="meta")._move
     (x, y), _ = BatchLoader(data, 3, shuffle=False, device="cpu").batches(0)
-    assert x.device.type == "cpu" and x.tolist() == [0.0, 1.0, 2.0] and y.tolist() == [0, 1, 2]
+    assert x.device.type == "cpu"
+    assert x.tolist() == [0.0, 1.0, 2.0]
+    assert y.tolist() == [0, 1, 2]
     moved = next(iter(BatchLoader(data, 3, device="meta").batches(0)))
     assert moved[0].device.type == "meta"

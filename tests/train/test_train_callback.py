@@ -199,4 +199,5 @@ def test_only_overridden_hooks_are_called_and_an_instance_hook_counts():
     trainer = DistributionTrainer(Gaussian(), data, 4, 2, callbacks=[watcher, patched])
     patched.on_batch_end = lambda trainer: steps.append(trainer.global_step)  # type: ignore[method-assign]
     trainer.train()
-    assert steps == [1, 2, 3, 4] and watcher.epochs == 2
+    assert steps == [1, 2, 3, 4]
+    assert watcher.epochs == 2
