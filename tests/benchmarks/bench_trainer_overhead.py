@@ -6,8 +6,10 @@ backward, Adam step (lr 1e-3), and read the batch loss as a Python float. The ha
 batches by indexing the tensors with a permutation (the fastest plain PyTorch); Lightning
 gets the usual ``DataLoader(TensorDataset, shuffle=True, drop_last=True)``; a second hand
 loop with that DataLoader shows what item-by-item collation costs. pygen's trainer also
-computes per-batch accuracy (its metrics); the others do not. Two more rows show what
-pygen's EMA weights (``ema_decay=0.999``) and gradient accumulation over 4 batches cost.
+computes per-batch accuracy (its metrics); the others do not, except ``hand_loop_metrics``,
+a hand loop that keeps and reads the same per-batch log-likelihood and accuracy as pygen
+(so pygen against it is the trainer's own cost). Two more rows show what pygen's EMA
+weights (``ema_decay=0.999``) and gradient accumulation over 4 batches cost.
 
 Each framework's epoch is timed from its epoch-start hook to its epoch-end hook (the
 hand loop: around its epoch loop), one epoch per run, repeats interleaved across methods,
@@ -76,7 +78,15 @@ def make_data(examples: int) -> TensorDataset:
     return TensorDataset(images, labels)
 
 
-def time_hand_loop(model: nn.Module, data: TensorDataset, batch_size: int) -> float:
+def time_hand_loop(
+    model: nn.Module, data: TensorDataset, batch_size: int, read_every: int | None = None
+) -> float:
+    """The fastest plain PyTorch epoch: index the tensors with a permutation, step, read.
+
+    With ``read_every``, it also does pygen's metric work: it keeps each batch's
+    per-example log-likelihood and correctness detached on the device and reads the
+    per-batch means every ``read_every`` steps, as pygen's trainer does.
+    """
     images, labels = data.tensors
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(1)
@@ -84,15 +94,35 @@ def time_hand_loop(model: nn.Module, data: TensorDataset, batch_size: int) -> fl
     start = time.perf_counter()
     order = torch.randperm(len(images), generator=generator)
     total = 0.0
+    kept: list[tuple[torch.Tensor, torch.Tensor]] = []
+    means: list[list[float]] = []
     for begin in range(0, len(images) - batch_size + 1, batch_size):
         index = order[begin : begin + batch_size]
         x, y = images[index], labels[index]
         optimizer.zero_grad(set_to_none=True)
-        loss = -model(x).log_prob(y).mean()
+        output = model(x)
+        value = output.log_prob(y)
+        loss = -value.mean()
         loss.backward()
         optimizer.step()
         total += loss.item()
+        if read_every is not None:
+            kept.append((value.detach(), output.logits.argmax(-1) == y))
+            if len(kept) == read_every:
+                values, correct = zip(*kept, strict=True)
+                batch_means = [torch.stack(values).mean(1), torch.stack(correct).double().mean(1)]
+                means.extend(torch.stack(batch_means, dim=1).tolist())
+                kept.clear()
     return time.perf_counter() - start
+
+
+def time_hand_loop_metrics(model: nn.Module, data: TensorDataset, batch_size: int) -> float:
+    """The hand loop keeping and reading pygen's per-batch metrics (its default every 50).
+
+    Against this row pygen's ratio is the cost of the trainer itself, not of the metrics
+    it computes.
+    """
+    return time_hand_loop(model, data, batch_size, read_every=50)
 
 
 def time_hand_loop_dataloader(model: nn.Module, data: TensorDataset, batch_size: int) -> float:
@@ -183,6 +213,7 @@ def time_lightning(model: nn.Module, data: TensorDataset, batch_size: int) -> fl
 
 METHODS: dict[str, Callable[[nn.Module, TensorDataset, int], float]] = {
     "hand_loop": time_hand_loop,
+    "hand_loop_metrics": time_hand_loop_metrics,
     "pygen": time_pygen,
     "lightning": time_lightning,
     "hand_loop_dataloader": time_hand_loop_dataloader,
@@ -248,6 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         for name in (
             "pygen",
+            "hand_loop_metrics",
             "lightning",
             "hand_loop_dataloader",
             "pygen_ema",
@@ -262,6 +294,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "detail": detail,
                 }
             )
+        rows.append(
+            {
+                "benchmark": f"trainer_overhead/{model_name}/pygen",
+                "metric": "ratio_to_hand_loop_metrics",
+                "value": medians["pygen"] / medians["hand_loop_metrics"],
+                "unit": "x",
+                "detail": detail,
+            }
+        )
         rows.append(
             {
                 "benchmark": f"trainer_overhead/{model_name}/pygen",

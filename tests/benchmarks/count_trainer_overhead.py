@@ -7,8 +7,8 @@ valgrind's callgrind, which counts the instructions each segment of one process
 executes (a dump at every ``os.getppid()``, ``--dump-before=getppid``). Each method trains
 once on 10 and once on 10 + ``--steps`` batches; the difference over ``--steps`` is its
 cost per step, without the set-up both runs share. Rows: the hand loop, the hand loop
-that also computes the per-batch accuracy pygen reports, pygen, and pygen without the
-accuracy metric.
+that also keeps and reads pygen's per-batch metrics (``hand_loop_metrics``), pygen, and
+pygen without the accuracy metric.
 
 Instructions are a proxy for time, not time: an interpreted bytecode and a vectorised
 multiply-add count alike. Needs ``valgrind`` (``apt-get install -y valgrind``); about
@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -56,28 +55,6 @@ class TinyLayer(nn.Module):
 MODELS = {"mlp": bench.MLP, "tiny": TinyLayer}
 
 
-def hand_loop_with_accuracy(model: nn.Module, data: Any, batch_size: int) -> float:
-    """The hand loop, plus the per-example accuracy kept detached, as pygen keeps it."""
-    images, labels = data.tensors
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    generator = torch.Generator().manual_seed(1)
-    start = time.perf_counter()
-    order = torch.randperm(len(images), generator=generator)
-    kept = []
-    for begin in range(0, len(images) - batch_size + 1, batch_size):
-        index = order[begin : begin + batch_size]
-        x, y = images[index], labels[index]
-        optimizer.zero_grad(set_to_none=True)
-        output = model(x)
-        value = output.log_prob(y)
-        loss = -value.mean()
-        loss.backward()
-        optimizer.step()
-        loss.item()
-        kept.append((value.detach(), output.logits.argmax(-1) == y))
-    return time.perf_counter() - start
-
-
 def pygen_without_accuracy(model: nn.Module, data: Any, batch_size: int) -> float:
     return bench.time_pygen(
         model, data, batch_size, objective=lambda m, batch: m(batch[0]).log_prob(batch[1])
@@ -86,7 +63,7 @@ def pygen_without_accuracy(model: nn.Module, data: Any, batch_size: int) -> floa
 
 METHODS = {
     "hand_loop": bench.time_hand_loop,
-    "hand_loop_accuracy": hand_loop_with_accuracy,
+    "hand_loop_metrics": bench.time_hand_loop_metrics,
     "pygen": bench.time_pygen,
     "pygen_no_accuracy": pygen_without_accuracy,
 }
