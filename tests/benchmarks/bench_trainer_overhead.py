@@ -96,6 +96,13 @@ def time_hand_loop(
     total = 0.0
     kept: list[tuple[torch.Tensor, torch.Tensor]] = []
     means: list[list[float]] = []
+
+    def read_kept() -> None:  # per-batch means of the kept batches, one transfer
+        values, correct = zip(*kept, strict=True)
+        batch_means = [torch.stack(values).mean(1), torch.stack(correct).double().mean(1)]
+        means.extend(torch.stack(batch_means, dim=1).tolist())
+        kept.clear()
+
     for begin in range(0, len(images) - batch_size + 1, batch_size):
         index = order[begin : begin + batch_size]
         x, y = images[index], labels[index]
@@ -109,10 +116,9 @@ def time_hand_loop(
         if read_every is not None:
             kept.append((value.detach(), output.logits.argmax(-1) == y))
             if len(kept) == read_every:
-                values, correct = zip(*kept, strict=True)
-                batch_means = [torch.stack(values).mean(1), torch.stack(correct).double().mean(1)]
-                means.extend(torch.stack(batch_means, dim=1).tolist())
-                kept.clear()
+                read_kept()
+    if kept:  # the epoch's last batches, as pygen reads them at the epoch end
+        read_kept()
     return time.perf_counter() - start
 
 

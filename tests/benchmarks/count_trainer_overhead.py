@@ -12,7 +12,7 @@ pygen without the accuracy metric.
 
 Instructions are a proxy for time, not time: an interpreted bytecode and a vectorised
 multiply-add count alike. Needs ``valgrind`` (``apt-get install -y valgrind``); about
-three minutes for the MLP.
+four minutes for the MLP on a quiet 2-core machine (seven under load).
 
 Usage::
 
