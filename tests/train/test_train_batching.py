@@ -129,3 +129,22 @@ def test_train_batching_tensors_already_on_the_device_are_not_moved():
     assert y.tolist() == [0, 1, 2]
     moved = next(iter(BatchLoader(data, 3, device="meta").batches(0)))
     assert moved[0].device.type == "meta"
+
+
+def test_train_batching_fetches_what_indexing_gives_for_every_layout():
+    generator = torch.Generator().manual_seed(0)
+    images = torch.rand(12, 3, 4, 5, generator=generator)
+    layouts = {
+        "contiguous": images,
+        "channels_last": images.to(memory_format=torch.channels_last),
+        "transposed": images.transpose(2, 3),
+        "sliced": torch.rand(12, 10, generator=generator)[:, ::3],
+    }
+    for name, tensor in layouts.items():
+        loader = BatchLoader(TensorDataset(tensor, torch.arange(12)), 5, seed=4)
+        order = loader.indices(0)
+        for number, (x, y) in enumerate(loader.batches(0)):
+            index = order[number * 5 : (number + 1) * 5]
+            assert torch.equal(x, tensor[index]), name
+            assert x.stride() == tensor[index].stride(), name  # channels_last stays so
+            assert torch.equal(y, index), name

@@ -25,6 +25,7 @@ batches together are exactly the single-process batch of ``batch_size * world_si
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -90,12 +91,26 @@ def _fast_fetch(dataset: Any) -> tuple[Fetch, tuple[torch.Tensor, ...] | None] |
     return None
 
 
+def _selector(tensor: torch.Tensor) -> Fetch:
+    """``index -> tensor[index]`` for a 1-D LongTensor of indices on the CPU.
+
+    ``torch.index_select`` where it returns the same batch, a contiguous CPU tensor
+    (for 32 MNIST images it takes about a third of the time advanced indexing takes);
+    advanced indexing otherwise, which keeps a ``channels_last`` layout and moves the
+    index to the tensor's device.
+    """
+    if tensor.layout == torch.strided and tensor.device.type == "cpu" and tensor.is_contiguous():
+        return functools.partial(torch.index_select, tensor, 0)
+    return tensor.__getitem__
+
+
 def _index_all(tensors: tuple[torch.Tensor, ...]) -> Fetch:
     """``index -> tuple(tensor[index] for tensor in tensors)``, without a generator per batch."""
-    if len(tensors) == 2:  # (x, y): the usual case
-        first, second = tensors
-        return lambda index: (first[index], second[index])
-    return lambda index: tuple([tensor[index] for tensor in tensors])
+    selectors = [_selector(tensor) for tensor in tensors]
+    if len(selectors) == 2:  # (x, y): the usual case
+        first, second = selectors
+        return lambda index: (first(index), second(index))
+    return lambda index: tuple([select(index) for select in selectors])
 
 
 def _to_device(value: Any, device: torch.device) -> Any:
