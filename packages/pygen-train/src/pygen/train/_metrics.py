@@ -35,13 +35,20 @@ def bits_metrics(means: Mapping[str, float], numel: int | None) -> dict[str, flo
     return derived
 
 
-def _batch_sums(pending: list[list[torch.Tensor]]) -> list[list[float]]:
-    """Per batch, the sum of each per-example tensor; one device-to-host transfer."""
-    columns = range(len(pending[0]))
-    if len({len(row[0]) for row in pending}) == 1:  # equal batches: one op per column
-        sums = [torch.stack([row[j] for row in pending]).double().sum(-1) for j in columns]
-    else:
-        sums = [torch.stack([row[j].double().sum() for row in pending]) for j in columns]
+def _batch_sums(pending: list[list[torch.Tensor]], sizes: list[int]) -> list[list[float]]:
+    """Per batch (of ``sizes`` examples), the sum of each metric; one device-to-host transfer.
+
+    Each column (a metric over the pending batches) is concatenated and summed per batch
+    in double precision: a few operations per column, whatever the number of batches.
+    """
+    equal = sizes.count(sizes[0]) == len(sizes)
+    sums = []
+    for j in range(len(pending[0])):
+        values = torch.cat([row[j] for row in pending]).double()
+        if equal:  # the usual case: one sum over a [batches, batch size] view
+            sums.append(values.view(len(sizes), sizes[0]).sum(-1))
+        else:  # a short batch (drop_last=False) or an accumulated update among them
+            sums.append(torch.stack([part.sum() for part in values.split(sizes)]))
     return torch.stack(sums, dim=1).tolist()
 
 
@@ -102,21 +109,24 @@ class RunningMetrics:
         """Read the pending batches (one transfer) into the sums and ``history``."""
         if not self._pending:
             return
-        rows = _batch_sums(self._pending)
+        records = self._records
+        rows = _batch_sums(self._pending, [record[3] for record in records])
         names = self.names
         scale = -1.0 / (self.numel * LN2) if self.numel else 0.0
         bits = _bits_names(names) if self.numel else []
-        for row, (epoch, batch, step, size) in zip(rows, self._records, strict=True):
+        sums, total = self.sums, self.total_objective
+        for row, (epoch, batch, step, size) in zip(rows, records, strict=True):
             means = {name: value / size for name, value in zip(names, row, strict=True)}
             for name, bits_name in bits:
                 means[bits_name] = means[name] * scale
-            for index, value in enumerate(row):
-                self.sums[index] += value
-            self.examples += size
-            self.batches += 1
-            self.total_objective += means[names[0]]
+            for index, value in enumerate(row):  # one batch at a time, in order, so the
+                sums[index] += value  # sums do not depend on when they were flushed
+            total += means[names[0]]
             self.last = means
             history.add_batch({"epoch": epoch, "batch": batch, "step": step, **means})
+        self.total_objective = total
+        self.examples += sum(record[3] for record in records)
+        self.batches += len(records)
         self._pending.clear()
         self._records.clear()
 
