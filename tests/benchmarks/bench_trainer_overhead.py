@@ -12,14 +12,18 @@ a hand loop that keeps and reads the same per-batch log-likelihood and accuracy 
 weights (``ema_decay=0.999``) and gradient accumulation over 4 batches cost.
 
 Each framework's epoch is timed from its epoch-start hook to its epoch-end hook (the
-hand loop: around its epoch loop), one epoch per run, repeats interleaved across methods,
-and the median is reported. Models: a small MLP (784-128-10) and the original pygen's
+hand loop: around its epoch loop), one epoch per run. Each round runs every method once,
+in an order shuffled per round, and each method's median epoch is reported, with its
+ratio to the hand loop's; beside it, the median of the per-round ratios to the hand loop
+and that median's 95% bootstrap interval (the rounds' ratios cancel slow drifts of a
+shared machine; on a 2-core cloud VM, two identical hand loops differ by up to 2-3% over
+30 rounds). Models: a small MLP (784-128-10) and the original pygen's
 ClassifierNet (conv 32, conv 64, max-pool, 128, 10), defined inline because pygen-train
 cannot depend on pygen-layers.
 
 Usage::
 
-    python tests/benchmarks/bench_trainer_overhead.py [--examples 10000] [--repeats 5]
+    python tests/benchmarks/bench_trainer_overhead.py [--examples 10000] [--repeats 30]
         [--models mlp,convnet] [--convnet-examples 2000] [--threads 1] [--json PATH]
 """
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import time
@@ -83,6 +88,9 @@ def time_hand_loop(
 ) -> float:
     """The fastest plain PyTorch epoch: index the tensors with a permutation, step, read.
 
+    ``index_select`` rather than ``images[index]``: a third of the time for a batch of 32
+    images, and what pygen's batching uses for contiguous CPU tensors.
+
     With ``read_every``, it also does pygen's metric work: it keeps each batch's
     per-example log-likelihood and correctness detached on the device and reads the
     per-batch means every ``read_every`` steps, as pygen's trainer does.
@@ -105,7 +113,7 @@ def time_hand_loop(
 
     for begin in range(0, len(images) - batch_size + 1, batch_size):
         index = order[begin : begin + batch_size]
-        x, y = images[index], labels[index]
+        x, y = images.index_select(0, index), labels.index_select(0, index)
         optimizer.zero_grad(set_to_none=True)
         output = model(x)
         value = output.log_prob(y)
@@ -229,15 +237,36 @@ METHODS: dict[str, Callable[[nn.Module, TensorDataset, int], float]] = {
 
 
 def run(model_name: str, examples: int, repeats: int, batch_size: int) -> dict[str, list[float]]:
+    """Each method's epoch times, one per round; each round runs every method once."""
     data = make_data(examples)
     times: dict[str, list[float]] = {name: [] for name in METHODS}
+    order = list(METHODS)
+    shuffler = random.Random(0)
     for repeat in range(repeats + 1):  # the first round warms up and is discarded
-        for name, method in METHODS.items():
+        shuffler.shuffle(order)  # no method always runs first, or after the same one
+        for name in order:
             torch.manual_seed(repeat)
-            seconds = method(MODELS[model_name](), data, batch_size)
+            seconds = METHODS[name](MODELS[model_name](), data, batch_size)
             if repeat > 0:
                 times[name].append(seconds)
     return times
+
+
+def paired_ratio(
+    times: Sequence[float], baseline: Sequence[float], draws: int = 2000
+) -> tuple[float, float, float]:
+    """The median of the per-round ratios ``times / baseline``, and its 95% interval.
+
+    A round's two epochs ran a few seconds apart, so the machine's slow drifts cancel in
+    their ratio. The interval is the 2.5th to 97.5th percentile of the median over
+    ``draws`` bootstrap resamplings of the rounds (seeded, so a run is reproducible).
+    """
+    ratios = [time / base for time, base in zip(times, baseline, strict=True)]
+    resampler = random.Random(1)
+    medians = sorted(
+        statistics.median(resampler.choices(ratios, k=len(ratios))) for _ in range(draws)
+    )
+    return statistics.median(ratios), medians[int(0.025 * draws)], medians[int(0.975 * draws) - 1]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -245,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=10_000, help="MLP training examples")
     parser.add_argument("--convnet-examples", type=int, default=2_000, help="convnet examples")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=5, help="timed epochs per method")
+    parser.add_argument("--repeats", type=int, default=30, help="timed epochs per method")
     parser.add_argument("--models", default="mlp,convnet", help="comma-separated: mlp,convnet")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--json", default=None, help="write result rows to this file")
@@ -258,21 +287,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
 
     rows: list[dict[str, Any]] = []
-    print(f"{'model':<8} {'method':<22} {'median s':>9} {'vs hand':>8} {'vs lightning':>13}")
+    print(
+        f"{'model':<8} {'method':<22} {'median s':>9} {'vs hand':>8} {'vs lightning':>13} "
+        f"{'paired vs hand [95%]':>26}"
+    )
     for model_name in args.models.split(","):
         examples = args.examples if model_name == "mlp" else args.convnet_examples
         times = run(model_name, examples, args.repeats, args.batch_size)
         medians = {name: statistics.median(values) for name, values in times.items()}
         detail = (
             f"{examples} examples 1x28x28, batch {args.batch_size}, {args.repeats} repeats "
-            f"(median, interleaved), CPU, {args.threads} thread(s), torch {torch.__version__}"
+            f"(median, interleaved in shuffled order), CPU, {args.threads} thread(s), "
+            f"torch {torch.__version__}"
         )
+        paired = {name: paired_ratio(values, times["hand_loop"]) for name, values in times.items()}
         for name, median in medians.items():
             ratio_hand = median / medians["hand_loop"]
             ratio_lightning = median / medians["lightning"]
+            middle, low, high = paired[name]
             print(
                 f"{model_name:<8} {name:<22} {median:>9.4f} {ratio_hand:>8.3f} "
-                f"{ratio_lightning:>13.3f}"
+                f"{ratio_lightning:>13.3f} {middle:>10.3f} [{low:.3f}, {high:.3f}]"
             )
             rows.append(
                 {
@@ -300,6 +335,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "detail": detail,
                 }
             )
+        middle, low, high = paired["pygen"]
+        rows.append(
+            {
+                "benchmark": f"trainer_overhead/{model_name}/pygen",
+                "metric": "paired_ratio_to_hand_loop",
+                "value": middle,
+                "unit": "x",
+                "detail": f"median of per-round ratios, 95% interval [{low:.3f}, {high:.3f}]; "
+                + detail,
+            }
+        )
         rows.append(
             {
                 "benchmark": f"trainer_overhead/{model_name}/pygen",
