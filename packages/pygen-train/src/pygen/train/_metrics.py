@@ -110,7 +110,8 @@ class RunningMetrics:
         if not self._pending:
             return
         records = self._records
-        rows = _batch_sums(self._pending, [record[3] for record in records])
+        sizes = [record[3] for record in records]
+        rows = _batch_sums(self._pending, sizes)
         names = self.names
         scale = -1.0 / (self.numel * LN2) if self.numel else 0.0
         bits = _bits_names(names) if self.numel else []
@@ -125,7 +126,7 @@ class RunningMetrics:
             self.last = means
             history.add_batch({"epoch": epoch, "batch": batch, "step": step, **means})
         self.total_objective = total
-        self.examples += sum(record[3] for record in records)
+        self.examples += sum(sizes)
         self.batches += len(records)
         self._pending.clear()
         self._records.clear()

@@ -78,8 +78,8 @@ def _fast_fetch(dataset: Any) -> tuple[Fetch, tuple[torch.Tensor, ...] | None] |
         if found is None:
             return None
         parent, tensors = found
-        mapping = torch.as_tensor(list(dataset.indices), dtype=torch.long, device="cpu")
-        return (lambda index: parent(mapping[index])), tensors
+        mapping = _selector(torch.as_tensor(list(dataset.indices), dtype=torch.long, device="cpu"))
+        return (lambda index: parent(mapping(index))), tensors
     getitems = getattr(dataset, "__getitems__", None)
     if getitems is not None:
 
